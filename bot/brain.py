@@ -1,0 +1,300 @@
+"""The brain: text in, reply out. The one door every channel goes through.
+
+``answer(text, lang)`` understands a question and composes the reply from the facts;
+``run(action, lang, page)`` answers a button press or a deep link without any text. The brain
+is pure and synchronous and knows nothing of Telegram: the terminal chat, ``ask --jsonl``,
+inline mode, quizzes and the Telegram chat all share its behaviour.
+
+Three outcomes, as in Rasa's fallback policy: the best interpretation scores above
+``ANSWER_AT`` and beats the best *different* answer by ``MARGIN`` -> answer; it scores above
+``SUGGEST_AT`` -> "did you mean" with up to three suggestions; otherwise a polite decline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import string
+import threading
+from collections.abc import Callable
+
+from bot.actions import Action, parse_action
+from bot.answers import COMPOSERS, MESSAGE_KEYS, Context, family, prose
+from bot.knowledge import KnowledgeBase, Problem, load_knowledge
+from bot.nlu.understand import SLOT, Candidate, Need, Parse, Understanding
+from bot.reply import Button, Reply, html_problems, truncate_html
+
+log = logging.getLogger(__name__)
+
+ANSWER_AT = 66.0
+SUGGEST_AT = 48.0
+MARGIN = 5.0
+MAX_SUGGESTIONS = 3
+
+# When a question names only a thing ("ASEM7", "Cambodia"), show that thing's card.
+ENTITY_CARDS = (
+    ("meeting", "meeting.info"),
+    ("country", "partner.info"),
+    ("asef", "asef.about"),
+    ("city", "meeting.by_place"),
+    ("year", "meeting.by_year"),
+    ("area", "area.check"),
+    ("group", "partner.list"),
+    ("meeting_kind", "meeting_kind.about"),
+)
+
+
+class Brain:
+    def __init__(self, kb: KnowledgeBase, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.kb = kb
+        self.today = today
+        self.nlu = {lang: Understanding(kb, lang) for lang in kb.lexicons}
+
+    # -- the doors in --------------------------------------------------------------------------
+
+    def answer(self, text: str, lang: str = "en") -> Reply:
+        """Understand ``text`` and answer it, suggest, or decline. Never raises on input."""
+        lang = lang if lang in self.nlu else "en"
+        if not isinstance(text, str) or not text.strip():
+            return Reply(self.kb.message("empty", lang), buttons=self.menu_buttons(lang))
+        parse = self.nlu[lang].parse(text)
+        card = self._entity_card(parse)
+        if card:
+            return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.8)
+        candidates = parse.candidates
+        if not candidates or candidates[0].score < SUGGEST_AT:
+            best = candidates[0].score / 100 if candidates else 0.0
+            return self.decline(lang, confidence=best)
+        best = candidates[0]
+        rival = next((c for c in candidates[1:] if family(c.intent) != family(best.intent)), None)
+        margin = best.score - (rival.score if rival else 0.0)
+        if best.score >= ANSWER_AT and margin >= MARGIN:
+            action = Action(best.intent, self._slots(parse, best.intent))
+            return self._compose(action, lang, 0, best.score / 100)
+        return self._suggest(parse, candidates, lang)
+
+    def run(self, action_text: str, lang: str = "en", page: int = 0) -> Reply | None:
+        """Answer an action (a button press or a deep link). None if the action is not valid."""
+        action = parse_action(action_text)
+        if action is None or action.intent not in self.intents:
+            return None
+        try:
+            reply = self._compose(action, lang if lang in self.nlu else "en", page, 1.0)
+        except (KeyError, ValueError, IndexError):
+            log.info("action %r refers to something not in the knowledge base", action_text)
+            return None
+        return reply if reply.answered else None
+
+    @property
+    def intents(self) -> set[str]:
+        return {q.intent for q in self.kb.questions}
+
+    # -- outcomes ------------------------------------------------------------------------------
+
+    def decline(self, lang: str = "en", confidence: float = 0.0) -> Reply:
+        return Reply(
+            self.kb.message("decline", lang),
+            confidence=round(confidence, 3),
+            buttons=self.menu_buttons(lang),
+        )
+
+    def menu_buttons(self, lang: str = "en") -> tuple[Button, ...]:
+        return ()
+
+    def _suggest(self, parse: Parse, candidates: list[Candidate], lang: str) -> Reply:
+        suggestions: list[Button] = []
+        families: set[str] = set()
+        for candidate in candidates:
+            if candidate.score < SUGGEST_AT or len(suggestions) >= MAX_SUGGESTIONS:
+                break
+            if family(candidate.intent) in families:
+                continue
+            label = self._label(candidate.intent, parse, lang)
+            if label is None:
+                continue
+            action = Action(candidate.intent, self._slots(parse, candidate.intent))
+            suggestions.append(Button(label, action.encode()))
+            families.add(family(candidate.intent))
+        if not suggestions:
+            return self.decline(lang, confidence=candidates[0].score / 100)
+        return Reply(
+            self.kb.message("did_you_mean", lang),
+            intent=candidates[0].intent,
+            confidence=round(candidates[0].score / 100, 3),
+            suggestions=tuple(suggestions),
+        )
+
+    def _label(self, intent: str, parse: Parse, lang: str) -> str | None:
+        question = self.kb.question(intent)
+        if question is None:
+            return None
+        template = question.label.get(lang)
+        values = self._display_values(parse, lang)
+        try:
+            return template.format_map(values)
+        except KeyError:
+            return None
+
+    def _display_values(self, parse: Parse, lang: str) -> dict[str, str]:
+        kb = self.kb
+        values: dict[str, str] = {}
+        for entity in parse.entities:
+            value = entity.value
+            if entity.type == "meeting":
+                kind, _, number = value.partition("_")
+                key = f"meeting_code_{kind}"
+                values.setdefault("meeting", kb.message(key, lang).format(number=number))
+            elif entity.type == "country":
+                values.setdefault("country", kb.country_name(value, lang))
+                values.setdefault("place", kb.country_name(value, lang))
+            elif entity.type == "city":
+                values.setdefault("place", kb.cities[value].name.get(lang))
+            elif entity.type == "year":
+                values.setdefault("year", value)
+            elif entity.type == "area":
+                values.setdefault("area", kb.areas[int(value) - 1].short.get(lang))
+            elif entity.type == "meeting_kind":
+                values.setdefault("kind", kb.kinds[value].name.get(lang))
+        values.setdefault("kind", kb.message("meetings_title_summit", lang))
+        return values
+
+    # -- composing -----------------------------------------------------------------------------
+
+    def _entity_card(self, parse: Parse) -> str | None:
+        """The card intent for a question that is nothing but one named thing."""
+        if parse.words or not parse.entities:
+            return None
+        types = {e.type for e in parse.entities}
+        for entity_type, intent in ENTITY_CARDS:
+            if entity_type in types:
+                return intent
+        return None
+
+    def _slots(self, parse: Parse, intent: str) -> tuple[tuple[str, str], ...]:
+        slots: list[tuple[str, str]] = []
+        for entity in parse.entities:
+            if entity.type == "asef":
+                continue
+            for value in entity.values:
+                if entity.type == "year" and entity.relation:
+                    value = f"{entity.relation}_{value}"
+                slots.append((entity.type, value))
+        nlu = self.nlu[parse.lang]
+        for word in parse.words:
+            if word in nlu.normalise.flags:
+                slots.append(("flag", nlu.normalise.flags[word]))
+        info = nlu.intents.get(intent)
+        for need in info.needs if info else ():
+            if need.value and not any(t == need.type for t, _ in slots):
+                slots.append((need.type, need.value))
+        return tuple(dict.fromkeys(slots))  # unique, in order
+
+    def _compose(self, action: Action, lang: str, page: int, confidence: float) -> Reply:
+        ctx = Context(self.kb, lang, self.today(), action.slots, page)
+        question = self.kb.question(action.intent)
+        if question is not None and question.answer is not None:
+            answer = prose(ctx, action.intent)
+        else:
+            composer = COMPOSERS[action.intent]
+            answer = composer(ctx)
+        if not answer.text.strip():
+            return self.decline(lang, confidence)
+        text = truncate_html(answer.text)
+        return Reply(
+            text,
+            intent=action.intent,
+            confidence=round(min(1.0, confidence), 3),
+            answered=answer.answered,
+            buttons=answer.buttons,
+            action=action.encode(),
+            page=answer.page,
+            pages=answer.pages,
+            parent=answer.parent,
+        )
+
+
+# -- checks that tie the knowledge base to this code ---------------------------------------------
+
+_KNOWN_FIELDS = {
+    "text", "region", "meeting", "place", "dates", "theme", "plans", "first", "last", "next",
+    "kind", "title", "filters", "count", "meetings", "year", "nearest", "name", "attendees",
+    "frequency", "role", "country", "total", "group", "date", "decided", "decided_place",
+    "decided_year", "names", "description", "what", "number", "amount", "since", "url",
+    "partners", "pillars", "proposers", "month", "percent", "label", "day", "countries", "asia",
+    "europe", "institutions", "area",
+}  # fmt: skip
+
+
+def check_brain(kb: KnowledgeBase) -> list[Problem]:
+    """Problems between the knowledge base and the code: missing composers or messages."""
+    problems: list[Problem] = []
+    for question in kb.questions:
+        if question.answer is None and question.intent not in COMPOSERS:
+            problems.append(
+                kb.problem(
+                    question,
+                    f"intent '{question.intent}' has no answer: give it an 'answer' "
+                    "or ask a developer to write its composer",
+                )
+            )
+        if question.answer is not None:
+            for problem in html_problems(question.answer.en):
+                problems.append(kb.problem(question, f"answer: {problem}"))
+        for need in question.needs:
+            parsed = Need.parse(need)
+            if parsed.type not in SLOT:
+                problems.append(kb.problem(question, f"unknown entity type '{parsed.type}'"))
+    known_intents = {q.intent for q in kb.questions}
+    for intent in COMPOSERS:
+        if intent not in known_intents:
+            problems.append(
+                Problem(
+                    str(kb.root / "*.yaml"),
+                    0,
+                    f"no question in the knowledge base declares intent '{intent}'",
+                )
+            )
+    formatter = string.Formatter()
+    for key, text in kb.messages.items():
+        for lang_text in filter(None, (text.en, text.km)):
+            try:
+                fields = {name for _, name, _, _ in formatter.parse(lang_text) if name}
+            except ValueError as exc:
+                problems.append(kb.message_problem(key, f"broken {{placeholder}}: {exc}"))
+                continue
+            unknown = fields - _KNOWN_FIELDS
+            if unknown:
+                problems.append(
+                    kb.message_problem(
+                        key, f"unknown placeholder {{{sorted(unknown)[0]}}} (check its spelling)"
+                    )
+                )
+                continue
+            sample = lang_text.format_map(dict.fromkeys(fields, "x"))
+            for problem in html_problems(sample):
+                problems.append(kb.message_problem(key, problem))
+    for key in sorted(MESSAGE_KEYS - set(kb.messages)):
+        problems.append(kb.message_problem(None, f"message '{key}' is missing"))
+    return problems
+
+
+# -- the default brain, loaded once per process ---------------------------------------------------
+
+_default: Brain | None = None
+_lock = threading.Lock()
+
+
+def default_brain() -> Brain:
+    global _default
+    with _lock:
+        if _default is None:
+            _default = Brain(load_knowledge())
+        return _default
+
+
+def answer(text: str, lang: str = "en") -> Reply:
+    """Answer ``text`` with the default knowledge base (loaded on first use)."""
+    return default_brain().answer(text, lang)
+
+
+__all__ = ["Brain", "Reply", "answer", "check_brain", "default_brain"]

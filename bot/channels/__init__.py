@@ -1,0 +1,1 @@
+"""Channels: the terminal and Telegram. Each adapts the brain's replies to its medium."""

@@ -1,0 +1,122 @@
+"""Chat with the bot in a terminal: the same brain as in Telegram, with plain text.
+
+Buttons and "did you mean" suggestions are shown as numbered choices; type the number to pick
+one. ``n``/``p`` page through long lists. Line editing and history come from ``readline``
+where the platform has it (history is kept in ``~/.asem_bot_history``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.brain import Brain
+from bot.reply import Button, Reply
+
+HISTORY = Path.home() / ".asem_bot_history"
+PROMPT = "you> "
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        brain: Brain,
+        *,
+        lang: str = "en",
+        hint: bool = False,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.brain = brain
+        self.lang = lang
+        self.hint = hint
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.choices: list[Button] = []
+        self.last: Reply | None = None
+        self.interactive = self.stdin.isatty() and self.stdout.isatty()
+
+    def say(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def run(self) -> int:
+        self._setup_readline()
+        if self.hint:
+            self.say(
+                "Terminal chat. To run the Telegram bot, set TELEGRAM_BOT_TOKEN and run "
+                "'asem-bot run'."
+            )
+        self.say("Ask me about ASEM, the Asia-Europe Meeting. Type 'quit' to leave.")
+        while True:
+            try:
+                line = self._read()
+            except EOFError:
+                self.say()
+                break
+            if line is None:
+                break
+            text = line.strip()
+            if text.lower() in ("quit", "exit", "bye!", ":q"):
+                break
+            if not text:
+                continue
+            self.show(self.respond(text))
+        self._save_history()
+        return 0
+
+    def respond(self, text: str) -> Reply:
+        """A number picks a choice; n/p page a list; anything else is a question."""
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            reply = self.brain.run(self.choices[int(text) - 1].action, self.lang)
+            if reply is not None:
+                return reply
+        last = self.last
+        if text.lower() in ("n", "next", "p", "prev") and last and last.action and last.pages > 1:
+            step = 1 if text.lower().startswith("n") else -1
+            page = min(max(last.page + step, 0), last.pages - 1)
+            reply = self.brain.run(last.action, self.lang, page)
+            if reply is not None:
+                return reply
+        return self.brain.answer(text, self.lang)
+
+    def show(self, reply: Reply) -> None:
+        self.last = reply
+        self.say(reply.plain)
+        self.choices = [*reply.suggestions, *reply.buttons]
+        for i, choice in enumerate(self.choices, start=1):
+            self.say(f"  {i}. {choice.label}")
+        if reply.pages > 1:
+            self.say(
+                f"  (page {reply.page + 1} of {reply.pages}: type n for next, p for previous)"
+            )
+        self.say()
+
+    def _read(self) -> str | None:
+        if self.interactive:
+            return input(PROMPT)
+        line = self.stdin.readline()
+        return None if line == "" else line
+
+    def _setup_readline(self) -> None:
+        if not self.interactive:
+            return
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - Windows without pyreadline
+            return
+        with contextlib.suppress(OSError):
+            readline.read_history_file(HISTORY)
+        readline.set_history_length(1000)
+
+    def _save_history(self) -> None:
+        if not self.interactive:
+            return
+        try:
+            import readline
+
+            readline.write_history_file(HISTORY)
+        except (ImportError, OSError):
+            pass

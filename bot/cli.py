@@ -1,0 +1,204 @@
+"""The ``asem-bot`` command: one entry point for every way to use the bot.
+
+    asem-bot                  the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the chat
+    asem-bot chat             chat with the bot in the terminal
+    asem-bot ask "question"   one answer as plain text; --jsonl: questions on stdin, JSON out
+    asem-bot eval FILE        accuracy on a labelled question file
+    asem-bot validate [DIR]   check the knowledge base
+    asem-bot run              the Telegram bot (see asem-bot run --help)
+
+Subcommands import what they need when they run, so ``ask`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _brain(knowledge: str | None = None):  # noqa: ANN202 - imported lazily
+    from bot.brain import Brain
+    from bot.knowledge import KnowledgeError, load_knowledge
+
+    try:
+        return Brain(load_knowledge(knowledge))
+    except KnowledgeError as exc:
+        print("The knowledge base has problems (run 'asem-bot validate'):", file=sys.stderr)
+        for problem in exc.problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_PROBLEMS) from None
+
+
+# -- validate -------------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.brain import check_brain
+    from bot.knowledge import KnowledgeError, load_knowledge
+
+    try:
+        kb = load_knowledge(args.directory)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    problems = check_brain(kb)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"OK: {kb.summary()}.")
+    return EXIT_OK
+
+
+# -- ask ------------------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    brain = _brain()
+    if args.jsonl:
+        return _ask_jsonl(brain, args.lang)
+    question = " ".join(args.question).strip()
+    if not question:
+        print('Give a question, e.g. asem-bot ask "Where was ASEM5 held?"', file=sys.stderr)
+        return EXIT_USAGE
+    reply = brain.answer(question, args.lang)
+    print(reply.plain)
+    for i, choice in enumerate((*reply.suggestions, *reply.buttons), start=1):
+        if i == 1:
+            print()
+        print(f"  {i}. {choice.label}")
+    return EXIT_OK
+
+
+def _ask_jsonl(brain, lang: str) -> int:  # noqa: ANN001
+    """One JSON object per input line, flushed at once. Bad input never stops the stream."""
+    stdin = sys.stdin.buffer
+    out = sys.stdout
+    for raw in stdin:
+        question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        try:
+            reply = brain.answer(question, lang)
+            record = {
+                "question": question,
+                "answered": reply.answered,
+                "intent": reply.intent,
+                "confidence": reply.confidence,
+                "reply": reply.text,
+            }
+        except Exception:  # pragma: no cover - the brain is tested never to raise
+            record = {
+                "question": question,
+                "answered": False,
+                "intent": None,
+                "confidence": 0.0,
+                "reply": brain.decline(lang).text,
+            }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+# -- chat -----------------------------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.channels.terminal import TerminalChat
+
+    return TerminalChat(_brain(), lang=args.lang, hint=getattr(args, "hint", False)).run()
+
+
+# -- eval -----------------------------------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import evaluate, load_cases
+
+    try:
+        cases = load_cases(Path(args.file))
+    except (OSError, ValueError) as exc:
+        print(f"Cannot read {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = evaluate(_brain(), cases, args.lang)
+    print(report.as_text(show_failures=not args.no_failures))
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="asem-bot",
+        description="A fact bot about ASEM, the Asia-Europe Meeting: in Telegram or the terminal.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate", help="check the knowledge base", description="Check the knowledge base."
+    )
+    validate.add_argument(
+        "directory", nargs="?", help="knowledge folder (default: $ASEM_KNOWLEDGE_DIR or built-in)"
+    )
+    validate.set_defaults(func=cmd_validate)
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer one question as plain text, or --jsonl",
+        description="Answer one question, or with --jsonl one JSON line per stdin line.",
+    )
+    ask.add_argument("question", nargs="*", help="the question")
+    ask.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read questions from stdin, one per line; write {"question", "answered", '
+        '"intent", "confidence", "reply"} per line',
+    )
+    ask.add_argument("--lang", default="en", help="reply language (default: en)")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = commands.add_parser("chat", help="chat with the bot in the terminal")
+    chat.add_argument("--lang", default="en", help="reply language (default: en)")
+    chat.set_defaults(func=cmd_chat)
+
+    ev = commands.add_parser(
+        "eval",
+        help="measure accuracy on a labelled question file",
+        description="Accuracy overall and per intent, confusions and failures.",
+    )
+    ev.add_argument("file", help="YAML list of {q, intent, expect}")
+    ev.add_argument("--lang", default="en")
+    ev.add_argument("--no-failures", action="store_true", help="do not list each failure")
+    ev.set_defaults(func=cmd_eval)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        if os.environ.get("TELEGRAM_BOT_TOKEN") or os.environ.get("TELEGRAM_BOT_TOKEN_FILE"):
+            args = parser.parse_args(["run"])
+        else:
+            args = parser.parse_args(["chat"])
+            args.hint = True
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

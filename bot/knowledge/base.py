@@ -1,0 +1,213 @@
+"""The loaded knowledge base: every record, indexed for the look-ups the bot makes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from bot.knowledge import models as m
+from bot.knowledge.yamlfile import Problem, YamlDocument
+
+MeetingKindId = Literal["summit", "fmm"]
+
+
+@dataclass(frozen=True)
+class MeetingRef:
+    """A summit or an FMM, with its kind (the YAML record does not repeat it)."""
+
+    kind: MeetingKindId
+    record: m.Meeting
+
+    @property
+    def number(self) -> int:
+        return self.record.number
+
+    @property
+    def key(self) -> str:
+        """Stable id, also used in deep links and buttons: ``summit_13``, ``fmm_2``."""
+        return f"{self.kind}_{self.number}"
+
+    @property
+    def code(self) -> str:
+        """The name people know it by: ``ASEM13``, ``FMM2``."""
+        return f"ASEM{self.number}" if self.kind == "summit" else f"FMM{self.number}"
+
+    @property
+    def start(self) -> dt.date:
+        return self.record.start
+
+    @property
+    def end(self) -> dt.date:
+        return self.record.end
+
+    @property
+    def held(self) -> bool:
+        return self.record.status == "held"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Immutable, validated facts. Build it with :func:`bot.knowledge.load_knowledge`."""
+
+    root: Path
+    sources: MappingProxyType[str, m.Source]
+    cities: MappingProxyType[str, m.City]
+    kinds: MappingProxyType[str, m.MeetingKind]
+    summits: tuple[MeetingRef, ...]
+    fmms: tuple[MeetingRef, ...]
+    regions: MappingProxyType[str, m.Region]
+    groups: MappingProxyType[str, m.Group]
+    partners: MappingProxyType[str, m.Partner]
+    non_partners: MappingProxyType[str, m.NonPartner]
+    organisations: MappingProxyType[str, m.NonPartner]
+    areas: tuple[m.Area, ...]
+    areas_verified: bool
+    asem: m.Asem
+    asef: m.Asef
+    cambodia: m.Cambodia
+    questions: tuple[m.Question, ...]
+    messages: MappingProxyType[str, m.Text]
+    lexicons: MappingProxyType[str, m.Lexicon]
+    # where records are written, for problems found after loading: ("intent", name) or
+    # ("message", key) -> (file, line)
+    locations: MappingProxyType[tuple[str, str], tuple[str, int]] = field(
+        repr=False, compare=False
+    )
+
+    @classmethod
+    def from_files(
+        cls, files: dict[str, Any], root: Path, docs: dict[str, YamlDocument] | None = None
+    ) -> KnowledgeBase:
+        meetings: m.MeetingsFile = files["meetings.yaml"]
+        partners: m.PartnersFile = files["partners.yaml"]
+        areas: m.AreasFile = files["areas.yaml"]
+        questions = tuple(
+            q for f in files.values() if isinstance(f, m.WithQuestions) for q in f.questions
+        )
+
+        def index(items: Any, key: str = "id") -> MappingProxyType[str, Any]:
+            return MappingProxyType({getattr(item, key): item for item in items})
+
+        return cls(
+            root=root,
+            sources=index(files["sources.yaml"].sources),
+            cities=index(files["cities.yaml"].cities),
+            kinds=index(meetings.kinds),
+            summits=tuple(MeetingRef("summit", r) for r in meetings.summits),
+            fmms=tuple(MeetingRef("fmm", r) for r in meetings.fmms),
+            regions=index(partners.regions),
+            groups=index(partners.groups),
+            partners=index(partners.partners),
+            non_partners=index(partners.non_partners),
+            organisations=index(partners.organisations),
+            areas=areas.areas,
+            areas_verified=areas.verified,
+            asem=files["asem.yaml"].asem,
+            asef=files["asef.yaml"].asef,
+            cambodia=files["cambodia.yaml"].cambodia,
+            questions=questions,
+            messages=MappingProxyType(dict(files["messages.yaml"].messages)),
+            lexicons=MappingProxyType(dict(files["language.yaml"].languages)),
+            locations=MappingProxyType(_locations(files, docs or {})),
+        )
+
+    # -- meetings ------------------------------------------------------------------------------
+
+    def meetings(self, kind: MeetingKindId) -> tuple[MeetingRef, ...]:
+        return self.summits if kind == "summit" else self.fmms
+
+    def meeting(self, kind: MeetingKindId, number: int) -> MeetingRef | None:
+        items = self.meetings(kind)
+        return items[number - 1] if 1 <= number <= len(items) else None
+
+    def meeting_by_key(self, key: str) -> MeetingRef | None:
+        kind, _, number = key.partition("_")
+        if kind not in ("summit", "fmm") or not number.isdigit():
+            return None
+        return self.meeting(kind, int(number))  # type: ignore[arg-type]
+
+    def all_meetings(self) -> Iterator[MeetingRef]:
+        yield from self.summits
+        yield from self.fmms
+
+    def meeting_country(self, meeting: MeetingRef) -> str:
+        return self.cities[meeting.record.city].country
+
+    def meeting_region(self, meeting: MeetingRef) -> str | None:
+        return self.partner_region(self.meeting_country(meeting))
+
+    # -- partners ------------------------------------------------------------------------------
+
+    def partner_region(self, partner_id: str) -> str | None:
+        partner = self.partners.get(partner_id)
+        return self.groups[partner.group].region if partner else None
+
+    def partners_in_group(self, group_id: str) -> tuple[m.Partner, ...]:
+        return tuple(p for p in self.partners.values() if p.group == group_id)
+
+    def partners_in_region(self, region_id: str) -> tuple[m.Partner, ...]:
+        return tuple(p for p in self.partners.values() if self.partner_region(p.id) == region_id)
+
+    def joined_year(self, partner: m.Partner) -> int:
+        if partner.joined.date:
+            return partner.joined.date.year
+        return self.summits[partner.joined.summit - 1].start.year
+
+    def country_name(self, country_id: str, lang: str = "en") -> str:
+        record = self.partners.get(country_id) or self.non_partners.get(country_id)
+        return record.name.get(lang) if record else country_id
+
+    # -- misc ----------------------------------------------------------------------------------
+
+    def area(self, number: int) -> m.Area | None:
+        return self.areas[number - 1] if 1 <= number <= len(self.areas) else None
+
+    def message(self, key: str, lang: str = "en") -> str:
+        return self.messages[key].get(lang)
+
+    def question(self, intent: str) -> m.Question | None:
+        return next((q for q in self.questions if q.intent == intent), None)
+
+    def problem(self, question: m.Question, message: str) -> Problem:
+        file, line = self.locations.get(("intent", question.intent), (str(self.root), 0))
+        return Problem(file, line, message)
+
+    def message_problem(self, key: str | None, message: str) -> Problem:
+        fallback = (str(self.root / "messages.yaml"), 1)
+        file, line = self.locations.get(("message", key or ""), fallback)
+        return Problem(file, line, f"{key}: {message}" if key else message)
+
+    def summary(self) -> str:
+        """One line: how many of each record there are."""
+        counts = [
+            (len(self.summits), "summits"),
+            (len(self.fmms), "foreign ministers' meetings"),
+            (len(self.partners), "partners"),
+            (len(self.non_partners), "non-partner countries"),
+            (len(self.cities), "cities"),
+            (len(self.areas), "areas of cooperation"),
+            (len(self.questions), "questions"),
+            (sum(len(q.examples) for q in self.questions), "example phrasings"),
+            (len(self.sources), "sources"),
+        ]
+        return ", ".join(f"{n} {label}" for n, label in counts)
+
+
+def _locations(
+    files: dict[str, Any], docs: dict[str, YamlDocument]
+) -> dict[tuple[str, str], tuple[str, int]]:
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for name, parsed in files.items():
+        doc = docs.get(name)
+        if doc is None:
+            continue
+        for i, question in enumerate(getattr(parsed, "questions", ())):
+            found[("intent", question.intent)] = (doc.file, doc.line_of(("questions", i)))
+        if isinstance(parsed, m.MessagesFile):
+            for key in parsed.messages:
+                found[("message", key)] = (doc.file, doc.line_of(("messages", key), key=True))
+    return found

@@ -1,0 +1,484 @@
+"""The typed, immutable shape of every file in ``knowledge/``.
+
+One model per file (``MeetingsFile`` for ``meetings.yaml`` ...). Unknown keys are errors, so a
+typo in a key is caught instead of silently ignored; every record names its sources.
+Cross-file checks (references, counts, unique aliases) live in :mod:`bot.knowledge.checks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+LANGUAGES = ("en", "km")
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$", max_length=40)]
+SourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=20)]
+IntentName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=40)
+]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+EntityType = Literal[
+    "meeting",
+    "meeting_kind",
+    "city",
+    "country",
+    "year",
+    "area",
+    "region",
+    "group",
+    "asef",
+    "organisation",
+]
+ENTITY_TYPES: tuple[str, ...] = EntityType.__args__  # type: ignore[attr-defined]
+
+_NEED = re.compile(r"^(?P<type>[a-z_]+)(=(?P<value>[a-z0-9_:]+))?$")
+
+
+class Strict(BaseModel):
+    """Base of every record: unknown keys are errors and nothing can change after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Text(Strict):
+    """User-facing text, one entry per language. English is required; others fall back to it."""
+
+    en: NonEmpty
+    km: NonEmpty | None = None
+
+    def get(self, lang: str) -> str:
+        return getattr(self, lang, None) or self.en
+
+
+class Sourced(Strict):
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+
+
+class SourcedText(Sourced):
+    """A prose fact and where it comes from."""
+
+    text: Text
+    verified: bool = True
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for value in values:
+        folded = value.casefold()
+        if folded in seen:
+            raise ValueError(f"'{value}' is listed twice")
+        seen.add(folded)
+    return values
+
+
+Aliases = Annotated[tuple[NonEmpty, ...], AfterValidator(_unique)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions: intents with their example phrasings, and prose answers for FAQ-style facts
+
+
+def _check_need(value: str) -> str:
+    match = _NEED.match(value)
+    if not match or match["type"] not in ENTITY_TYPES:
+        raise ValueError(
+            f"'{value}' is not an entity type (one of: {', '.join(ENTITY_TYPES)}; "
+            "or type=value, e.g. country=kh)"
+        )
+    return value
+
+
+Need = Annotated[str, AfterValidator(_check_need)]
+
+
+class Question(Strict):
+    """One intent: how people ask it, and (for prose facts) the answer itself.
+
+    Intents without ``answer`` are composed by the bot from the structured records.
+    """
+
+    intent: IntentName
+    label: Text
+    needs: tuple[Need, ...] = ()
+    examples: tuple[NonEmpty, ...] = Field(min_length=3)
+    answer: Text | None = None
+    sources: tuple[SourceId, ...] = ()
+    related: tuple[IntentName, ...] = ()
+
+    @model_validator(mode="after")
+    def _sources_with_answer(self) -> Question:
+        if self.answer is not None and not self.sources:
+            raise ValueError("a question with an answer must name its sources")
+        return self
+
+
+class WithQuestions(Strict):
+    questions: tuple[Question, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# sources.yaml
+
+
+class Source(Strict):
+    id: SourceId
+    title: NonEmpty
+    url: Url | None = None
+
+
+class SourcesFile(Strict):
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# cities.yaml
+
+
+class City(Sourced):
+    id: Id
+    name: Text
+    country: Id
+    aliases: Aliases = ()
+    note: Text | None = None
+
+
+class CitiesFile(Strict):
+    cities: tuple[City, ...] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# meetings.yaml
+
+
+class EarlierPlan(Strict):
+    """A date (and place) a meeting was once set for, before it was moved."""
+
+    start: dt.date
+    end: dt.date
+    city: Id | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> EarlierPlan:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Meeting(Sourced):
+    """A summit or a Foreign Ministers' Meeting."""
+
+    number: int = Field(ge=1)
+    city: Id
+    start: dt.date
+    end: dt.date
+    status: Literal["held", "planned"]
+    format: Literal["in_person", "virtual"] = "in_person"
+    theme: Text | None = None
+    notes: Text | None = None
+    earlier_plans: tuple[EarlierPlan, ...] = ()
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Meeting:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class MeetingKind(Sourced):
+    """A kind of ASEM meeting: who attends, how often, what it does."""
+
+    id: Id
+    name: Text
+    aliases: Aliases = ()
+    attendees: Text
+    frequency: Text
+    role: Text
+
+
+class MeetingsFile(WithQuestions):
+    kinds: tuple[MeetingKind, ...] = Field(min_length=1)
+    summits: tuple[Meeting, ...] = Field(min_length=1)
+    fmms: tuple[Meeting, ...] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# partners.yaml
+
+
+class Region(Strict):
+    id: Id
+    name: Text
+    aliases: Aliases = ()
+
+
+class Group(Strict):
+    id: Id
+    region: Id | None = None
+    name: Text
+    description: Text
+    aliases: Aliases = ()
+
+
+class Joining(Strict):
+    """When and how a partner joined."""
+
+    summit: int = Field(ge=1, description="the first summit it took part in as a partner")
+    date: dt.date | None = Field(
+        default=None, description="the admission day, if not the summit's"
+    )
+    decided_at_summit: int | None = Field(default=None, ge=1)
+    welcomed_at_fmm: int | None = Field(default=None, ge=1)
+    note: Text | None = None
+
+
+class Partner(Sourced):
+    id: Id
+    name: Text
+    group: Id
+    joined: Joining
+    aliases: Aliases = ()
+    note: Text | None = None
+
+
+class NonPartner(Sourced):
+    """A country people may ask about that is not an ASEM partner."""
+
+    id: Id
+    name: Text
+    aliases: Aliases = ()
+    note: Text | None = None
+
+
+class PartnerCounts(Strict):
+    """Totals the partner list must agree with (stated by the sources)."""
+
+    total: int
+    by_region: dict[Id, int]
+    by_group: dict[Id, int]
+
+
+class PartnersFile(WithQuestions):
+    regions: tuple[Region, ...] = Field(min_length=1)
+    groups: tuple[Group, ...] = Field(min_length=1)
+    counts: PartnerCounts
+    partners: tuple[Partner, ...] = Field(min_length=1)
+    non_partners: tuple[NonPartner, ...] = ()
+    organisations: tuple[NonPartner, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# areas.yaml
+
+
+class Area(Sourced):
+    number: int = Field(ge=1)
+    title: Text
+    short: Text
+    aliases: Aliases = ()
+
+
+class AreasFile(WithQuestions):
+    count: int = Field(ge=1)
+    verified: bool = True
+    areas: tuple[Area, ...] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# asem.yaml
+
+
+class YearMonth(Strict):
+    year: int = Field(ge=1900, le=2100)
+    month: int = Field(ge=1, le=12)
+
+
+class Founding(Sourced):
+    proposed: YearMonth
+    proposers: tuple[Id, ...] = Field(min_length=1)
+    first_summit: int = Field(ge=1)
+    story: Text
+
+
+class Pillar(Strict):
+    id: Id
+    name: Text
+    aliases: Aliases = ()
+
+
+class Pillars(Sourced):
+    items: tuple[Pillar, ...] = Field(min_length=1)
+
+
+class Share(Strict):
+    measure: Id
+    percent: float = Field(gt=0, le=100)
+    label: Text
+
+
+class Shares(Sourced):
+    items: tuple[Share, ...] = Field(min_length=1)
+    note: Text | None = None
+
+
+class AsemDay(Sourced):
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+    decided_at_summit: int = Field(ge=1)
+    first_celebrated: dt.date
+    text: Text
+
+    @model_validator(mode="after")
+    def _real_day(self) -> AsemDay:
+        try:
+            dt.date(2000, self.month, self.day)  # a leap year, so 29 February is allowed
+        except ValueError as exc:
+            raise ValueError(f"{self.day}/{self.month} is not a real day") from exc
+        return self
+
+
+class Website(Sourced):
+    url: Url
+    text: Text
+
+
+class Asem(Strict):
+    name: Text
+    aliases: Aliases = ()
+    founding: Founding
+    purpose: SourcedText
+    pillars: Pillars
+    shares: Shares
+    secretariat: SourcedText
+    coordinators: SourcedText
+    asem_day: AsemDay
+    infoboard: Website
+
+
+class AsemFile(WithQuestions):
+    asem: Asem
+
+
+# ---------------------------------------------------------------------------------------------
+# asef.yaml
+
+
+class Asef(Strict):
+    name: Text
+    aliases: Aliases = ()
+    founded: dt.date
+    founded_at_fmm: int = Field(ge=1)
+    agreed_at_summit: int = Field(ge=1)
+    headquarters: Id
+    website: Url
+    founding: SourcedText
+    about: SourcedText
+    funding: SourcedText
+    status: SourcedText
+
+
+class AsefFile(WithQuestions):
+    asef: Asef
+
+
+# ---------------------------------------------------------------------------------------------
+# cambodia.yaml
+
+
+class Contribution(Sourced):
+    amount_usd: int = Field(gt=0)
+    per: Literal["year"]
+    since: int = Field(ge=1996, le=2100)
+    verified: bool
+
+
+class Event(Sourced):
+    name: Text
+    city: Id
+    start: dt.date
+    end: dt.date
+    text: Text
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Event:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class SideEvents(Sourced):
+    items: tuple[Text, ...] = Field(min_length=1)
+    text: Text
+
+
+class Asem13(Strict):
+    summit: int = Field(ge=1)
+    chair: SourcedText
+    side_events: SideEvents
+    organisation: SourcedText
+    outcome: SourcedText
+
+
+class Cambodia(Strict):
+    partner: Id
+    benefits: tuple[SourcedText, ...] = Field(min_length=1)
+    asef_contribution: Contribution
+    asef_events: tuple[Event, ...] = ()
+    asem_day_celebration: Event
+    asem13: Asem13
+
+
+class CambodiaFile(WithQuestions):
+    cambodia: Cambodia
+
+
+# ---------------------------------------------------------------------------------------------
+# smalltalk.yaml, messages.yaml, language.yaml
+
+
+class SmalltalkFile(WithQuestions):
+    pass
+
+
+class MessagesFile(Strict):
+    messages: dict[Id, Text]
+
+
+class Lexicon(Strict):
+    """How one language is normalised before matching."""
+
+    fillers: tuple[NonEmpty, ...] = ()
+    synonyms: dict[NonEmpty, str] = {}
+    numbers: dict[NonEmpty, int] = {}
+    ordinals: dict[NonEmpty, int] = {}
+    after: tuple[NonEmpty, ...] = ()
+    since: tuple[NonEmpty, ...] = ()
+    before: tuple[NonEmpty, ...] = ()
+    until: tuple[NonEmpty, ...] = ()
+    flags: dict[Id, tuple[NonEmpty, ...]] = {}
+
+    @field_validator("numbers", "ordinals")
+    @classmethod
+    def _small_positive(cls, value: dict[str, int]) -> dict[str, int]:
+        for word, number in value.items():
+            if not 0 <= number <= 1000:
+                raise ValueError(f"'{word}': {number} is out of range 0..1000")
+        return value
+
+
+class LanguageFile(Strict):
+    languages: dict[Literal["en", "km"], Lexicon]

@@ -1,0 +1,190 @@
+"""Turn what people type into a clean list of tokens the matchers can compare.
+
+Steps, in order: cut overly long input; Unicode NFKC; case folding; accents off Latin letters
+(but never off other scripts, where the marks are letters); apostrophes; punctuation to
+spaces; joined forms split (``asem7`` -> ``asem 7``, ``7th`` -> ordinal 7); number words and
+ordinals ("seventh" -> ordinal 7); plurals to singular; phrases and chat spellings rewritten
+to one canonical form (``foreign ministers meeting`` -> ``fmm``, ``wen`` -> ``when``); and
+last, typos corrected against the bot's own vocabulary ("sumit" -> "summit").
+
+Ordinals become ``#7`` so that "the 7th summit" and "summit 7" can both be told from "seven
+summits". Everything here is driven by ``knowledge/language.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.models import Lexicon
+
+MAX_INPUT_CHARS = 500
+"""Longer input is cut before matching, so the time per question stays bounded."""
+
+_ORDINAL_SUFFIX = re.compile(r"^(\d{1,3})(st|nd|rd|th)$")
+_JOINED = re.compile(r"^(asem|fmm|som|summit|asef)(\d{1,3})(st|nd|rd|th)?$")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ROMAN = {
+    "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
+    "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16,
+}  # fmt: skip
+_ROMAN_AFTER = {"asem", "summit", "fmm"}
+_NO_SINGULAR = ("ss", "us", "is", "os", "as")
+
+
+def is_ordinal(token: str) -> bool:
+    return token.startswith("#") and token[1:].isdigit()
+
+
+def _strip_latin_accents(text: str) -> str:
+    """Drop accents from Latin letters only: Khmer, Thai or Hindi marks are part of the word."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char) and out and out[-1].isascii():
+            continue
+        out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _singular(token: str) -> str:
+    if len(token) <= 3 or not token.isascii() or not token.isalpha():
+        return token
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith("s") and not token.endswith(_NO_SINGULAR):
+        return token[:-1]
+    return token
+
+
+class Normaliser:
+    """Normalises text for one language. Build once; calling it is cheap."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.numbers: dict[str, int] = {}
+        self.ordinals: dict[str, int] = {}
+        self.fillers = frozenset(self.basic(" ".join(lexicon.fillers)))
+        # a filler ("one" in "which one") is never read as a number
+        self.numbers = {
+            k: v
+            for k, v in ((self._key(k), v) for k, v in lexicon.numbers.items())
+            if k not in self.fillers
+        }
+        self.ordinals = {self._key(k): v for k, v in lexicon.ordinals.items()}
+        self.synonyms: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for phrase, replacement in lexicon.synonyms.items():
+            key = tuple(self.basic(phrase))
+            if key:
+                self.synonyms[key] = tuple(self.basic(replacement))
+        self._synonym_len = max((len(k) for k in self.synonyms), default=1)
+        self.relations: dict[str, str] = {}  # word before a year -> after/since/before/until
+        for relation in ("after", "since", "before", "until"):
+            for word in getattr(lexicon, relation):
+                for token in self.basic(word):
+                    self.relations[token] = relation
+        self.flags = {
+            token: flag
+            for flag, words in lexicon.flags.items()
+            for word in words
+            for token in self.basic(word)
+        }
+        self.vocabulary: frozenset[str] = frozenset()
+        self._by_initial: dict[str, list[str]] = {}
+
+    def _key(self, word: str) -> str:
+        tokens = self.basic(word)
+        return tokens[0] if tokens else word
+
+    def set_vocabulary(self, words: Iterable[str]) -> None:
+        """The words typos are corrected towards (those of the examples and the names)."""
+        vocab = {w for w in words if w.isalpha() and len(w) >= 3}
+        self.vocabulary = frozenset(vocab | self.fillers)
+        self._by_initial = {}
+        for word in sorted(vocab):
+            self._by_initial.setdefault(word[0], []).append(word)
+
+    # -- the steps -----------------------------------------------------------------------------
+
+    def basic(self, text: str) -> list[str]:
+        """Everything but rewriting and typo correction: used for names and examples too."""
+        text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS]).casefold()
+        text = _strip_latin_accents(text)
+        text = re.sub(r"['’`´]s\b", "", text)  # possessive: cambodia's -> cambodia
+        text = re.sub(r"['’`´]", "", text)  # didn't -> didnt
+        tokens: list[str] = []
+        for raw in _WORD.findall(text):
+            tokens.extend(self._split_joined(raw))
+        return [self._number(t) for t in tokens]
+
+    def _split_joined(self, token: str) -> list[str]:
+        joined = _JOINED.match(token)
+        if joined:
+            number = joined[2]
+            return [joined[1], f"#{int(number)}" if joined[3] else str(int(number))]
+        ordinal = _ORDINAL_SUFFIX.match(token)
+        if ordinal:
+            return [f"#{int(ordinal[1])}"]
+        return [_singular(token)]
+
+    def _number(self, token: str) -> str:
+        if token in self.ordinals:
+            return f"#{self.ordinals[token]}"
+        if token in self.numbers:
+            return str(self.numbers[token])
+        return token
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = self._combine_numbers(self.basic(text))
+        tokens = self._romans(tokens)
+        tokens = self._rewrite(tokens)
+        return [self.correct(t) for t in tokens]
+
+    def _combine_numbers(self, tokens: list[str]) -> list[str]:
+        """'twenty one' -> '21', 'twenty first' -> '#21'."""
+        out: list[str] = []
+        for token in tokens:
+            if out and out[-1].isdigit() and int(out[-1]) % 10 == 0 and 20 <= int(out[-1]) < 100:
+                digits = token.lstrip("#")
+                if digits.isdigit() and 1 <= int(digits) <= 9:
+                    prefix = "#" if token.startswith("#") else ""
+                    out[-1] = f"{prefix}{int(out[-1]) + int(digits)}"
+                    continue
+            out.append(token)
+        return out
+
+    def _romans(self, tokens: list[str]) -> list[str]:
+        return [
+            str(_ROMAN[t]) if t in _ROMAN and i and tokens[i - 1] in _ROMAN_AFTER else t
+            for i, t in enumerate(tokens)
+        ]
+
+    def _rewrite(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self._synonym_len, len(tokens) - i), 0, -1):
+                replacement = self.synonyms.get(tuple(tokens[i : i + n]))
+                if replacement is not None:
+                    out.extend(replacement)
+                    i += n
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def correct(self, token: str) -> str:
+        """A word the bot does not know, corrected to a close one it does ("sumit" -> "summit")."""
+        if len(token) < 4 or token in self.vocabulary or not token.isalpha():
+            return token
+        candidates = self._by_initial.get(token[0], ())
+        cutoff = 84 if len(token) <= 5 else 80
+        best = process.extractOne(token, candidates, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if best is None:
+            # a typo in the first letter is rarer; ask for a closer match across all words
+            best = process.extractOne(
+                token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=max(cutoff, 88)
+            )
+        return best[0] if best else token

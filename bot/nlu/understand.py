@@ -1,0 +1,260 @@
+"""From text to a ranked list of interpretations: which intent, about which entities.
+
+Every example phrasing in the knowledge base goes through the same pipeline as a question:
+normalise, find entities, replace each entity by a slot (``where was <meeting> held``), drop
+filler words. A question is then compared with all examples at once with rapidfuzz
+(``process.extract``), and each intent keeps its best score. The entities decide *what* the
+question is about (an intent that needs a meeting is out of the running without one; an entity
+the intent has no use for costs points); the intent decides *which fact* about it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.models import Question
+from bot.nlu.entities import Entity, EntityExtractor, build_gazetteer
+from bot.nlu.normalise import Normaliser, is_ordinal
+
+SLOT = {
+    "meeting": "<m>",
+    "meeting_kind": "<k>",
+    "city": "<c>",
+    "country": "<p>",
+    "year": "<y>",
+    "area": "<a>",
+    "region": "<r>",
+    "group": "<g>",
+    "asef": "<f>",
+    "organisation": "<o>",
+}
+UNUSED_ENTITY_PENALTY = 20.0
+FILLER_WEIGHT = 0.25
+WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
+TOP_FOR_CHARS = 60  # character similarity is computed for the best examples only
+ANCHORS = frozenset({"asem", SLOT["meeting"], SLOT["asef"], SLOT["meeting_kind"]})
+
+
+@dataclass(frozen=True)
+class Need:
+    type: str
+    value: str = ""  # "country=kh": if a country is named it must be kh; if none, kh is implied
+
+    @classmethod
+    def parse(cls, text: str) -> Need:
+        kind, _, value = text.partition("=")
+        return cls(kind, value)
+
+
+@dataclass(frozen=True)
+class IntentInfo:
+    name: str
+    needs: tuple[Need, ...]
+    accepts: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    intent: str
+    score: float  # 0..100 after adjustments
+    raw: float  # best similarity to an example, before adjustments
+
+
+@dataclass
+class Parse:
+    """What the bot understood of one question."""
+
+    text: str
+    lang: str
+    tokens: list[str]
+    entities: list[Entity]
+    content: list[str]  # slotted tokens without fillers
+    unknown: list[str]  # content words found nowhere in the knowledge base
+    slotted: list[str] = field(default_factory=list)  # tokens with entities as slots
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def of_type(self, entity_type: str) -> list[Entity]:
+        return [e for e in self.entities if e.type == entity_type]
+
+    @property
+    def words(self) -> list[str]:
+        """The content words that are not entities."""
+        return [t for t in self.content if not t.startswith("<")]
+
+
+class Understanding:
+    """The whole understanding pipeline for one language, built once from the knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, lang: str = "en") -> None:
+        self.lang = lang
+        self.normalise = Normaliser(kb.lexicons[lang])
+        gazetteer = build_gazetteer(kb, self.normalise, lang)
+        self.extract = EntityExtractor(gazetteer, self.normalise)
+        examples = [(q, self.normalise.basic(e)) for q in kb.questions for e in q.examples]
+        # The vocabulary: words of the examples and of every name, so typos are fixed towards
+        # words that matter here, never towards arbitrary English.
+        self.normalise.set_vocabulary(
+            {t for _, tokens in examples for t in tokens} | gazetteer.words
+        )
+        self.intents: dict[str, IntentInfo] = {}
+        self._examples: list[tuple[str, tuple[str, ...]]] = []  # (intent, slotted tokens)
+        for question in kb.questions:
+            self._add_question(question)
+        self._index()
+
+    def _add_question(self, question: Question) -> None:
+        accepts: set[str] = set()
+        needs = tuple(Need.parse(n) for n in question.needs)
+        for example in question.examples:
+            parse = self._parse_only(example)
+            accepts.update(e.type for e in parse.entities)
+            self._examples.append((question.intent, tuple(parse.slotted)))
+        accepts.update(n.type for n in needs)
+        self.intents[question.intent] = IntentInfo(question.intent, needs, frozenset(accepts))
+
+    def _index(self) -> None:
+        """Word weights (rarer across intents = more telling) and an inverted index."""
+        intents_with: dict[str, set[str]] = {}
+        for intent, tokens in self._examples:
+            for token in tokens:
+                intents_with.setdefault(token, set()).add(intent)
+        n_intents = len(self.intents)
+        self.weights = {
+            token: FILLER_WEIGHT
+            if token in self.normalise.fillers
+            else math.log(1 + n_intents / len(intents))
+            for token, intents in intents_with.items()
+        }
+        self.unknown_weight = math.log(1 + n_intents)
+        self.postings: dict[str, list[int]] = {}
+        self._example_weight: list[float] = []
+        self._example_text: list[str] = []
+        for i, (_, tokens) in enumerate(self._examples):
+            unique = set(tokens)
+            for token in unique:
+                self.postings.setdefault(token, []).append(i)
+            self._example_weight.append(sum(self.weights[t] for t in unique))
+            self._example_text.append(
+                " ".join(t for t in tokens if t not in self.normalise.fillers)
+            )
+        self._known_tokens = [t for t in self.postings if t.isalpha() and len(t) >= 5]
+
+    # -- parsing -------------------------------------------------------------------------------
+
+    def _parse_only(self, text: str) -> Parse:
+        tokens = self.normalise(text)
+        entities = self.extract(tokens)
+        slotted: list[str] = []
+        unknown: list[str] = []
+        by_start = {e.start: e for e in entities}
+        i = 0
+        while i < len(tokens):
+            entity = by_start.get(i)
+            if entity:
+                if entity.relation:  # keep "after"/"before": it tells a list from a year
+                    slotted.append(entity.relation)
+                slotted.append(SLOT[entity.type])
+                i = entity.end
+                continue
+            token = tokens[i]
+            i += 1
+            if is_ordinal(token):
+                token = "first" if token == "#1" else "nth"
+            slotted.append(token)
+            if (
+                token not in self.normalise.vocabulary
+                and token not in self.normalise.fillers
+                and token.isalpha()
+                and len(token) > 2
+            ):
+                unknown.append(token)
+        content = [t for t in slotted if t not in self.normalise.fillers]
+        return Parse(text, self.lang, tokens, entities, content, unknown, slotted)
+
+    def parse(self, text: str) -> Parse:
+        parse = self._parse_only(text)
+        parse.candidates = self.rank(parse)
+        return parse
+
+    def similarities(self, parse: Parse) -> list[float]:
+        """How close the question is to every example, 0..1.
+
+        A weighted overlap of words (each word weighs more the fewer intents use it; fillers
+        weigh little; a word the bot has never seen weighs most, since it is what the question
+        is really about), where words also match their near spellings (rapidfuzz), blended
+        with rapidfuzz's token_sort_ratio of the texts.
+        """
+        query = set(parse.slotted)
+        if not parse.content:
+            return [0.0] * len(self._examples)
+        # A word the bot has never seen is what the question is really about ("capital of
+        # Mongolia") unless the question is plainly about ASEM already ("the 6th FMM was in
+        # Dublin, right?"): then it is a detail and weighs little.
+        anchored = ANCHORS & query
+        unknown_weight = 1.0 if anchored else self.unknown_weight
+        matched = [0.0] * len(self._examples)
+        query_weight = 0.0
+        for token in query:
+            weight = self.weights.get(token)
+            if weight is None:
+                weight = FILLER_WEIGHT if token in self.normalise.fillers else unknown_weight
+            query_weight += weight
+            for example in self.postings.get(token, ()):
+                matched[example] += self.weights[token]
+            if token not in self.postings and token.isalpha() and len(token) >= 5:
+                for near, score, _ in process.extract(
+                    token, self._known_tokens, scorer=fuzz.ratio, score_cutoff=82, limit=3
+                ):
+                    if near in query:
+                        continue
+                    for example in self.postings[near]:
+                        matched[example] += self.weights[near] * score / 100 * 0.9
+        text = " ".join(parse.content)
+        out = []
+        for i, hit in enumerate(matched):
+            if hit == 0.0:
+                out.append(0.0)
+                continue
+            dice = 2 * hit / (query_weight + self._example_weight[i])
+            out.append(dice)
+        best = sorted(range(len(out)), key=out.__getitem__, reverse=True)[:TOP_FOR_CHARS]
+        for i in best:
+            ratio = fuzz.token_sort_ratio(text, self._example_text[i]) / 100
+            out[i] = WORD_SHARE * out[i] + (1 - WORD_SHARE) * ratio
+        return out
+
+    def rank(self, parse: Parse) -> list[Candidate]:
+        if not parse.content:
+            return []
+        best: dict[str, float] = {}
+        for (intent, _), score in zip(self._examples, self.similarities(parse), strict=True):
+            if score > best.get(intent, -1.0):
+                best[intent] = score
+        present = {e.type for e in parse.entities}
+        candidates = []
+        for intent, similarity in best.items():
+            info = self.intents[intent]
+            if not self._needs_met(info, parse):
+                continue
+            raw = 100 * similarity
+            unused = len(present - info.accepts)
+            score = raw - UNUSED_ENTITY_PENALTY * unused
+            candidates.append(Candidate(intent, max(0.0, min(100.0, score)), raw))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+    @staticmethod
+    def _needs_met(info: IntentInfo, parse: Parse) -> bool:
+        required = [n for n in info.needs if not n.value]
+        if required and not any(parse.of_type(n.type) for n in required):
+            return False
+        for need in info.needs:
+            if need.value:
+                found = parse.of_type(need.type)
+                if found and not any(need.value in e.values for e in found):
+                    return False
+        return True
