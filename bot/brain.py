@@ -18,7 +18,7 @@ import string
 import threading
 from collections.abc import Callable
 
-from bot.actions import Action, parse_action
+from bot.actions import TOPICS, Action, from_deep_link, parse_action
 from bot.answers import COMPOSERS, MESSAGE_KEYS, Context, family, prose
 from bot.knowledge import KnowledgeBase, Problem, load_knowledge
 from bot.nlu.understand import SLOT, Candidate, Need, Parse, Understanding
@@ -26,9 +26,11 @@ from bot.reply import Button, Reply, html_problems, truncate_html
 
 log = logging.getLogger(__name__)
 
-ANSWER_AT = 66.0
+MENU = ("about", "summits", "fmms", "partners", "areas", "asef", "cambodia")
+
+ANSWER_AT = 60.0
 SUGGEST_AT = 48.0
-MARGIN = 5.0
+MARGIN = 4.0
 MAX_SUGGESTIONS = 3
 
 # When a question names only a thing ("ASEM7", "Cambodia"), show that thing's card.
@@ -70,7 +72,7 @@ class Brain:
         margin = best.score - (rival.score if rival else 0.0)
         if best.score >= ANSWER_AT and margin >= MARGIN:
             action = Action(best.intent, self._slots(parse, best.intent))
-            return self._compose(action, lang, 0, best.score / 100)
+            return self._compose(action, lang, 0, min(1.0, best.score / 100))
         return self._suggest(parse, candidates, lang)
 
     def run(self, action_text: str, lang: str = "en", page: int = 0) -> Reply | None:
@@ -99,7 +101,55 @@ class Brain:
         )
 
     def menu_buttons(self, lang: str = "en") -> tuple[Button, ...]:
-        return ()
+        """The main menu: one button per topic (About ASEM, Summits, ... Cambodia)."""
+        return tuple(
+            Button(self.kb.message(f"menu_{topic}", lang), TOPICS[topic].encode())
+            for topic in MENU
+        )
+
+    def menu(self, lang: str = "en") -> Reply:
+        """The welcome message with the main menu."""
+        lang = lang if lang in self.nlu else "en"
+        return Reply(
+            self.kb.message("welcome", lang),
+            intent="menu",
+            confidence=1.0,
+            answered=True,
+            buttons=self.menu_buttons(lang),
+            action="menu",
+        )
+
+    def open_topic(self, payload: str, lang: str = "en") -> Reply | None:
+        """The reply a deep-link payload (``summit_13``, ``partner_kh``, ``asef``) opens."""
+        action = from_deep_link(payload)
+        return self.run(action.encode(), lang) if action else None
+
+    def cards(self, text: str, lang: str = "en", limit: int = 10) -> list[Reply]:
+        """Fact cards for inline mode: the best answers to ``text``, or featured facts.
+
+        Only confident, distinct answers: an out-of-scope query gets no cards at all.
+        """
+        lang = lang if lang in self.nlu else "en"
+        if not isinstance(text, str) or not text.strip():
+            replies = [self.open_topic(topic, lang) for topic in self.kb.asem.featured]
+            return [r for r in replies if r is not None][:limit]
+        first = self.answer(text, lang)
+        cards = [first] if first.answered else []
+        if not first.answered and not first.suggestions:
+            return []
+        parse = self.nlu[lang].parse(text)
+        seen = {first.action}
+        for candidate in parse.candidates:
+            if len(cards) >= limit or candidate.score < SUGGEST_AT:
+                break
+            action = Action(candidate.intent, self._slots(parse, candidate.intent))
+            if action.encode() in seen:
+                continue
+            seen.add(action.encode())
+            reply = self._compose(action, lang, 0, min(1.0, candidate.score / 100))
+            if reply.answered:
+                cards.append(reply)
+        return cards[:limit]
 
     def _suggest(self, parse: Parse, candidates: list[Candidate], lang: str) -> Reply:
         suggestions: list[Button] = []
@@ -120,7 +170,7 @@ class Brain:
         return Reply(
             self.kb.message("did_you_mean", lang),
             intent=candidates[0].intent,
-            confidence=round(candidates[0].score / 100, 3),
+            confidence=round(min(1.0, candidates[0].score / 100), 3),
             suggestions=tuple(suggestions),
         )
 

@@ -4,35 +4,32 @@ from __future__ import annotations
 
 from bot.actions import Action
 from bot.answers.base import Answer, Context
+from bot.answers.meetings import code
 from bot.reply import Button
 
 
 def _buttons(ctx: Context, *intents: str) -> tuple[Button, ...]:
-    return tuple(
-        Button(ctx.kb.question(i).label.get(ctx.lang), Action(i).encode())  # type: ignore[union-attr]
-        for i in intents
-        if ctx.kb.question(i)
-    )
+    """Buttons for related ASEF questions, labelled as the knowledge base phrases them."""
+    buttons = []
+    for intent in intents:
+        question = ctx.kb.question(intent)
+        if question is not None:
+            buttons.append(Button(question.label.get(ctx.lang), Action(intent).encode()))
+    return tuple(buttons)
 
 
 def about(ctx: Context) -> Answer:
     asef = ctx.kb.asef
-    text = (
-        ctx.t("plain", text=ctx.text(asef.about.text))
-        + "\n\n"
-        + ctx.t("plain", text=ctx.text(asef.status.text))
-    )
-    return Answer(
-        text,
-        buttons=_buttons(ctx, "asef.founded", "asef.funding", "asef.location", "asef.cambodia"),
-    )
+    text = ctx.t("asef_about", name=ctx.name(asef), year=asef.founded.year)
+    text += "\n\n" + ctx.t("plain", text=ctx.text(asef.about.text))
+    text += "\n\n" + ctx.t("plain", text=ctx.text(asef.status.text))
+    buttons = _buttons(ctx, "asef.founded", "asef.funding", "asef.location", "asef.cambodia")
+    return Answer(text, buttons=buttons)
 
 
 def founded(ctx: Context) -> Answer:
     asef = ctx.kb.asef
     fmm = ctx.kb.fmms[asef.founded_at_fmm - 1]
-    from bot.answers.meetings import code
-
     text = ctx.t(
         "asef_founded",
         date=ctx.date(asef.founded),

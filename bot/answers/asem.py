@@ -9,7 +9,8 @@ from bot.answers.meetings import code
 def about(ctx: Context) -> Answer:
     asem = ctx.kb.asem
     pillars = ctx.join(ctx.text(p.name) for p in asem.pillars.items)
-    text = ctx.t("plain", text=ctx.text(asem.purpose.text))
+    text = ctx.t("asem_name", name=ctx.name(asem))
+    text += " " + ctx.t("plain", text=ctx.text(asem.purpose.text))
     text += "\n\n" + ctx.t(
         "asem_about_facts",
         partners=len(ctx.kb.partners),

@@ -205,6 +205,10 @@ def _select(ctx: Context) -> tuple[list[m.Partner], Html]:
         if country_id in kb.partners:
             rounds.add(kb.partners[country_id].joined.summit)
     years = [year for _, year in ctx.years()]
+    if years and not (rounds or "joining" in ctx.flags):
+        # "how many partners did ASEM have in 2008": everyone who had joined by then
+        partners = [p for p in partners if kb.joined_year(p) <= max(years)]
+        return partners, ctx.t("partners_as_of", what=what, year=max(years))
     if years:
         rounds |= {p.joined.summit for p in kb.partners.values() if _joined_in(ctx, p, years)}
     if rounds or years:

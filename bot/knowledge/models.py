@@ -367,6 +367,7 @@ class Asem(Strict):
     coordinators: SourcedText
     asem_day: AsemDay
     infoboard: Website
+    featured: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$")], ...] = ()
 
 
 class AsemFile(WithQuestions):

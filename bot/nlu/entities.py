@@ -185,7 +185,7 @@ class EntityExtractor:
             if any(k in taken for k in range(i, i + n)):
                 continue
             hits = self.gaz.exact.get(tuple(span)) or (
-                self.gaz.joined.get("".join(span)) if n > 1 else None
+                self.gaz.joined.get("".join(span)) if self._joinable(span) else None
             )
             if hits:
                 return self._entity(hits, i, i + n, " ".join(span))
@@ -203,6 +203,14 @@ class EntityExtractor:
             if best:
                 return self._entity(self.gaz.joined[best[0]], i, i + n, " ".join(span))
         return None
+
+    def _joinable(self, span: list[str]) -> bool:
+        """Words that may be a name written apart ("viet nam"), not chance ("to go": Togo)."""
+        return (
+            len(span) > 1
+            and len("".join(span)) >= 6
+            and not any(t in self.normalise.fillers for t in span)
+        )
 
     @staticmethod
     def _entity(hits: set[tuple[str, str]], start: int, end: int, text: str) -> Entity:

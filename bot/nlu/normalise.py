@@ -3,9 +3,9 @@
 Steps, in order: cut overly long input; Unicode NFKC; case folding; accents off Latin letters
 (but never off other scripts, where the marks are letters); apostrophes; punctuation to
 spaces; joined forms split (``asem7`` -> ``asem 7``, ``7th`` -> ordinal 7); number words and
-ordinals ("seventh" -> ordinal 7); plurals to singular; phrases and chat spellings rewritten
-to one canonical form (``foreign ministers meeting`` -> ``fmm``, ``wen`` -> ``when``); and
-last, typos corrected against the bot's own vocabulary ("sumit" -> "summit").
+ordinals ("seventh" -> ordinal 7); plurals to singular; typos corrected against the bot's
+own vocabulary ("sumit" -> "summit"); and last, phrases and chat spellings rewritten to one
+canonical form (``foreign ministers meeting`` -> ``fmm``, ``wen`` -> ``when``).
 
 Ordinals become ``#7`` so that "the 7th summit" and "summit 7" can both be told from "seven
 summits". Everything here is driven by ``knowledge/language.yaml``.
@@ -17,7 +17,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.knowledge.models import Lexicon
 
@@ -100,6 +101,7 @@ class Normaliser:
     def set_vocabulary(self, words: Iterable[str]) -> None:
         """The words typos are corrected towards (those of the examples and the names)."""
         vocab = {w for w in words if w.isalpha() and len(w) >= 3}
+        vocab |= {w for key in self.synonyms for w in key}  # "thnx" is known, not a typo
         self.vocabulary = frozenset(vocab | self.fillers)
         self._by_initial = {}
         for word in sorted(vocab):
@@ -138,8 +140,8 @@ class Normaliser:
     def __call__(self, text: str) -> list[str]:
         tokens = self._combine_numbers(self.basic(text))
         tokens = self._romans(tokens)
-        tokens = self._rewrite(tokens)
-        return [self.correct(t) for t in tokens]
+        tokens = [self.correct(t) for t in tokens]  # "foriegn minsters" -> "foreign minister"
+        return self._rewrite(tokens)  # ... -> "fmm"
 
     def _combine_numbers(self, tokens: list[str]) -> list[str]:
         """'twenty one' -> '21', 'twenty first' -> '#21'."""
@@ -176,15 +178,17 @@ class Normaliser:
         return out
 
     def correct(self, token: str) -> str:
-        """A word the bot does not know, corrected to a close one it does ("sumit" -> "summit")."""
+        """A word the bot does not know, corrected to a close one it does ("sumit" -> "summit").
+
+        Edits are counted with transpositions as one ("foriegn" -> "foreign"): one edit for
+        words up to 7 letters, two for longer ones, so "weather" never becomes "water".
+        """
         if len(token) < 4 or token in self.vocabulary or not token.isalpha():
             return token
+        edits = 1 if len(token) <= 7 else 2
         candidates = self._by_initial.get(token[0], ())
-        cutoff = 84 if len(token) <= 5 else 80
-        best = process.extractOne(token, candidates, scorer=fuzz.ratio, score_cutoff=cutoff)
-        if best is None:
-            # a typo in the first letter is rarer; ask for a closer match across all words
-            best = process.extractOne(
-                token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=max(cutoff, 88)
-            )
+        best = process.extractOne(token, candidates, scorer=OSA.distance, score_cutoff=edits)
+        if best is None and len(token) >= 6:
+            # a typo in the first letter is rarer: look across all words, one edit only
+            best = process.extractOne(token, self.vocabulary, scorer=OSA.distance, score_cutoff=1)
         return best[0] if best else token

@@ -33,6 +33,9 @@ SLOT = {
     "organisation": "<o>",
 }
 UNUSED_ENTITY_PENALTY = 20.0
+SPECIFIC_BONUS = 4.0
+OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
+BETA = 1.5  # >1 weighs covering the example above explaining every word of the question
 FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
 TOP_FOR_CHARS = 60  # character similarity is computed for the best examples only
@@ -94,6 +97,11 @@ class Understanding:
         self.normalise = Normaliser(kb.lexicons[lang])
         gazetteer = build_gazetteer(kb, self.normalise, lang)
         self.extract = EntityExtractor(gazetteer, self.normalise)
+        # (kind, key, city, country, year) of every meeting, to read "the Bali FMM" as FMM5
+        self._meetings = [
+            (m.kind, m.key, m.record.city, kb.meeting_country(m), m.start.year)
+            for m in kb.all_meetings()
+        ]
         examples = [(q, self.normalise.basic(e)) for q in kb.questions for e in q.examples]
         # The vocabulary: words of the examples and of every name, so typos are fixed towards
         # words that matter here, never towards arbitrary English.
@@ -145,14 +153,58 @@ class Understanding:
 
     # -- parsing -------------------------------------------------------------------------------
 
+    def _meeting_by_description(
+        self, tokens: list[str], entities: list[Entity]
+    ) -> tuple[list[Entity], set[int]]:
+        """Read "the Bali FMM", "the 2006 summit", "the FMM in Madrid in 2019" as one meeting.
+
+        When a kind (summit or FMM) with a place and/or a year fits exactly one meeting,
+        those entities become that meeting. Returns the entities
+        and the token positions the merged parts covered (left out of matching).
+        """
+        if any(e.type == "meeting" for e in entities):
+            return entities, set()
+        kinds = [e for e in entities if e.type == "meeting_kind"]
+        if any(v not in ("summit", "fmm") for e in kinds for v in e.values):
+            return entities, set()
+        places = [e for e in entities if e.type in ("city", "country")]
+        years = [e for e in entities if e.type == "year" and not e.relation]
+        # a kind must be named ("the Bali FMM"); "asem" alone will do only with a year
+        # ("asem 2014"), never with a country ("is Japan in ASEM" is not about FMM7 in Kyoto)
+        if not (places or years) or not (kinds or (years and "asem" in tokens)):
+            return entities, set()
+        wanted_kinds = {v for e in kinds for v in e.values} or {"summit", "fmm"}
+        cities = {v for e in places if e.type == "city" for v in e.values}
+        countries = {v for e in places if e.type == "country" for v in e.values}
+        wanted_years = {int(v) for e in years for v in e.values}
+        found = [
+            key
+            for kind, key, city, country, year in self._meetings
+            if kind in wanted_kinds
+            and (not cities or city in cities)
+            and (not countries or country in countries)
+            and (not wanted_years or year in wanted_years)
+        ]
+        if len(found) != 1:
+            return entities, set()
+        parts = [*kinds, *places, *years]
+        anchor = min(parts, key=lambda e: e.start)
+        merged = Entity("meeting", (found[0],), anchor.start, anchor.end, anchor.text)
+        covered = {i for e in parts if e is not anchor for i in range(e.start, e.end)}
+        kept = [e for e in entities if all(e is not p for p in parts)]
+        return sorted([*kept, merged], key=lambda e: e.start), covered
+
     def _parse_only(self, text: str) -> Parse:
         tokens = self.normalise(text)
-        entities = self.extract(tokens)
+        entities, covered = self._meeting_by_description(tokens, self.extract(tokens))
         slotted: list[str] = []
         unknown: list[str] = []
         by_start = {e.start: e for e in entities}
         i = 0
         while i < len(tokens):
+            if i in covered:
+                i += 1
+                continue
             entity = by_start.get(i)
             if entity:
                 if entity.relation:  # keep "after"/"before": it tells a list from a year
@@ -219,8 +271,10 @@ class Understanding:
             if hit == 0.0:
                 out.append(0.0)
                 continue
-            dice = 2 * hit / (query_weight + self._example_weight[i])
-            out.append(dice)
+            precision = hit / query_weight  # how much of the question the example explains
+            recall = hit / self._example_weight[i]  # how much of the example the question has
+            beta2 = BETA * BETA
+            out.append((1 + beta2) * precision * recall / (beta2 * precision + recall))
         best = sorted(range(len(out)), key=out.__getitem__, reverse=True)[:TOP_FOR_CHARS]
         for i in best:
             ratio = fuzz.token_sort_ratio(text, self._example_text[i]) / 100
@@ -243,9 +297,29 @@ class Understanding:
             raw = 100 * similarity
             unused = len(present - info.accepts)
             score = raw - UNUSED_ENTITY_PENALTY * unused
-            candidates.append(Candidate(intent, max(0.0, min(100.0, score)), raw))
+            if any(
+                n.value and any(n.value in e.values for e in parse.of_type(n.type))
+                for n in info.needs
+            ):
+                score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
+            if "country" in info.accepts and self._about_other_membership(parse):
+                score -= UNUSED_ENTITY_PENALTY
+            candidates.append(Candidate(intent, max(0.0, score), raw))
         candidates.sort(key=lambda c: -c.score)
         return candidates
+
+    @staticmethod
+    def _about_other_membership(parse: Parse) -> bool:
+        """ "When did Croatia join the EU?", "is Cambodia in ASEAN?": membership of a body
+        that is itself an ASEM partner or group, with no word of ASEM in the question."""
+        if "asem" in parse.tokens:
+            return False
+        countries = [v for e in parse.of_type("country") for v in e.values]
+        bodies = [v for v in countries if v in OTHER_BODIES] + [
+            v for e in parse.of_type("group") for v in e.values if v in OTHER_BODIES
+        ]
+        others = [v for v in countries if v not in OTHER_BODIES]
+        return bool(bodies) and bool(others)
 
     @staticmethod
     def _needs_met(info: IntentInfo, parse: Parse) -> bool:

@@ -19,11 +19,19 @@ How a test uses it
             assert "ASEM" in call.params["text"]
 
     Every helper is thread-safe and returns at once, so it can be called from async tests;
-    ``wait_for`` is a coroutine that polls without blocking the event loop (``wait_for_sync``
-    is the blocking twin).  Every request is recorded as a ``Call`` (method, decoded params,
-    time, status, response); ``sent_messages()``/``get_message()`` show the bot's messages in
-    their current state (edits applied).  ``errors`` lists failures of the fake itself and
-    undecodable request bodies; a healthy test leaves it empty.
+    ``wait_for`` is a coroutine that polls without blocking the event loop and returns the
+    first ``count`` matching calls (``wait_for_sync`` is the blocking twin; pass
+    ``after=api.mark()`` to ignore earlier calls).  Every request is recorded as a ``Call``
+    (method, decoded params, time, status, response); ``sent_messages()``/``get_message()``
+    show the bot's messages in their current state (edits applied).  ``errors`` lists failures
+    of the fake itself and undecodable request bodies; a healthy test leaves it empty.
+    Importing this module adds 127.0.0.1 and localhost to NO_PROXY so httpx never proxies.
+
+    Matching errors: PTB strips "Bad Request: " and ``str.capitalize()``s the rest, so
+    "Bad Request: message is not modified" arrives as BadRequest("Message is not modified")
+    and everything after the first letter is lower case: match case-insensitively.
+    When PTB stops polling it abandons its long poll and sends a short confirming getUpdates;
+    the abandoned poll is then answered 409 (as Telegram would) and recorded as such.
 
 Telegram rules enforced (400 "Bad Request: ..." with Telegram's wording where known)
     * HTML parse mode is parsed for real: only Telegram's tags (b strong i em u ins s strike del

@@ -1,0 +1,1 @@
+"""Campaign tools beside the channels: quiz, daily fact, links, question log."""
