@@ -185,27 +185,51 @@ class Brain:
         except KeyError:
             return None
 
-    def _display_values(self, parse: Parse, lang: str) -> dict[str, str]:
+    def title(self, action: Action, lang: str = "en") -> str:
+        """The question this action answers, as a plain title ("When did Cambodia join ASEM?")."""
+        question = self.kb.question(action.intent)
+        if question is None:
+            return action.intent
+        values = self._display_values(action.slots, lang)
+        try:
+            return question.label.get(lang).format_map(values)
+        except (KeyError, ValueError):
+            return question.label.get(lang).split("{")[0].strip() or action.intent
+
+    def _display_values(
+        self, slots: tuple[tuple[str, str], ...] | Parse, lang: str
+    ) -> dict[str, str]:
         kb = self.kb
         values: dict[str, str] = {}
-        for entity in parse.entities:
-            value = entity.value
-            if entity.type == "meeting":
+        if isinstance(slots, Parse):
+            slots = tuple((e.type, e.value) for e in slots.entities)
+        values["kinds"] = ""  # filled below, or "all meetings" when no kind is named
+        for entity_type, value in slots:
+            if entity_type == "year":
+                value = value.rpartition("_")[2]
+            if entity_type == "meeting":
                 kind, _, number = value.partition("_")
                 key = f"meeting_code_{kind}"
                 values.setdefault("meeting", kb.message(key, lang).format(number=number))
-            elif entity.type == "country":
+            elif entity_type == "country":
                 values.setdefault("country", kb.country_name(value, lang))
                 values.setdefault("place", kb.country_name(value, lang))
-            elif entity.type == "city":
+            elif entity_type == "city" and value in kb.cities:
                 values.setdefault("place", kb.cities[value].name.get(lang))
-            elif entity.type == "year":
+            elif entity_type == "year":
                 values.setdefault("year", value)
-            elif entity.type == "area":
+            elif entity_type == "area" and value.isdigit() and kb.area(int(value)):
                 values.setdefault("area", kb.areas[int(value) - 1].short.get(lang))
-            elif entity.type == "meeting_kind":
+            elif entity_type == "meeting_kind" and value in kb.kinds:
                 values.setdefault("kind", kb.kinds[value].name.get(lang))
-        values.setdefault("kind", kb.message("meetings_title_summit", lang))
+                if value in ("summit", "fmm") and not values["kinds"]:
+                    values["kinds"] = kb.message(f"meetings_title_{value}", lang)
+            elif entity_type == "group" and value in kb.groups:
+                values.setdefault("group", kb.groups[value].name.get(lang))
+            elif entity_type == "region" and value in kb.regions:
+                values.setdefault("region", kb.regions[value].name.get(lang))
+        if not values["kinds"]:
+            values["kinds"] = kb.message("meetings_title_all", lang)
         return values
 
     # -- composing -----------------------------------------------------------------------------
@@ -252,6 +276,7 @@ class Brain:
         text = truncate_html(answer.text)
         return Reply(
             text,
+            title=self.title(action, lang),
             intent=action.intent,
             confidence=round(min(1.0, confidence), 3),
             answered=answer.answered,
@@ -271,7 +296,7 @@ _KNOWN_FIELDS = {
     "frequency", "role", "country", "total", "group", "date", "decided", "decided_place",
     "decided_year", "names", "description", "what", "number", "amount", "since", "url",
     "partners", "pillars", "proposers", "month", "percent", "label", "day", "countries", "asia",
-    "europe", "institutions", "area",
+    "europe", "institutions", "area", "kinds",
 }  # fmt: skip
 
 

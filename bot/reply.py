@@ -50,6 +50,7 @@ class Reply:
     page: int = 0
     pages: int = 1
     parent: str | None = None  # where "Back" leads, if anywhere
+    title: str = ""  # a short plain-text title: "Where was ASEM5 held?"
 
     @property
     def plain(self) -> str:
