@@ -95,17 +95,18 @@ def from_deep_link(payload: str) -> Action | None:
 
 
 def to_deep_link(action: Action) -> str | None:
-    """The deep-link payload for ``action``, if it has one."""
-    for name, topic in TOPICS.items():
-        if topic == action and name != "fmm":
-            return name
+    """The deep-link payload for ``action``, if it has one (a card name before a topic)."""
     if len(action.slots) == 1:
         slot, value = action.slots[0]
         for prefix, (intent, slot_type) in _CARDS.items():
             if action.intent == intent and slot == slot_type:
-                if slot == "meeting":
-                    return value if value.startswith(prefix + "_") else None
-                return f"{prefix}_{value}"
+                if slot != "meeting":
+                    return f"{prefix}_{value}"
+                if value.startswith(prefix + "_"):
+                    return value
+    for name, topic in TOPICS.items():
+        if topic == action and name != "fmm":
+            return name
     if not action.slots:
         return action.intent.replace(".", "-")
     return None

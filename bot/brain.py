@@ -13,14 +13,19 @@ Three outcomes, as in Rasa's fallback policy: the best interpretation scores abo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import os
+import pickle
 import string
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.actions import TOPICS, Action, from_deep_link, parse_action
 from bot.answers import COMPOSERS, MESSAGE_KEYS, Context, family, prose
-from bot.knowledge import KnowledgeBase, Problem, load_knowledge
+from bot.knowledge import KnowledgeBase, Problem, default_knowledge_dir, load_knowledge
 from bot.nlu.understand import SLOT, Candidate, Need, Parse, Understanding
 from bot.reply import Button, Reply, html_problems, truncate_html
 
@@ -78,7 +83,7 @@ class Brain:
     def run(self, action_text: str, lang: str = "en", page: int = 0) -> Reply | None:
         """Answer an action (a button press or a deep link). None if the action is not valid."""
         action = parse_action(action_text)
-        if action is None or action.intent not in self.intents:
+        if action is None or action.intent not in self.intents or not self._resolves(action):
             return None
         try:
             reply = self._compose(action, lang if lang in self.nlu else "en", page, 1.0)
@@ -86,6 +91,25 @@ class Brain:
             log.info("action %r refers to something not in the knowledge base", action_text)
             return None
         return reply if reply.answered else None
+
+    def _resolves(self, action: Action) -> bool:
+        """Every thing an action names exists: buttons and links name only real records."""
+        kb = self.kb
+        known = {
+            "meeting": lambda v: kb.meeting_by_key(v) is not None,
+            "country": lambda v: v in kb.partners or v in kb.non_partners,
+            "city": lambda v: v in kb.cities,
+            "area": lambda v: v.isdigit() and kb.area(int(v)) is not None,
+            "group": lambda v: v in kb.groups,
+            "region": lambda v: v in kb.regions,
+            "meeting_kind": lambda v: v in kb.kinds,
+            "year": lambda v: (
+                v.rpartition("_")[0] in ("", "after", "since", "before", "until")
+                and v.rpartition("_")[2].isdigit()
+            ),
+            "flag": lambda v: v in kb.lexicons["en"].flags,
+        }
+        return all(kind in known and known[kind](value) for kind, value in action.slots)
 
     @property
     def intents(self) -> set[str]:
@@ -300,8 +324,12 @@ _KNOWN_FIELDS = {
 }  # fmt: skip
 
 
-def check_brain(kb: KnowledgeBase) -> list[Problem]:
-    """Problems between the knowledge base and the code: missing composers or messages."""
+def check_brain(
+    kb: KnowledgeBase, extra_message_keys: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Problems between the knowledge base and the code: missing composers or messages.
+
+    ``extra_message_keys`` are messages other parts need (the quiz, the Telegram menu)."""
     problems: list[Problem] = []
     for question in kb.questions:
         if question.answer is None and question.intent not in COMPOSERS:
@@ -348,22 +376,95 @@ def check_brain(kb: KnowledgeBase) -> list[Problem]:
             sample = lang_text.format_map(dict.fromkeys(fields, "x"))
             for problem in html_problems(sample):
                 problems.append(kb.message_problem(key, problem))
-    for key in sorted(MESSAGE_KEYS - set(kb.messages)):
+    for key in sorted((MESSAGE_KEYS | extra_message_keys) - set(kb.messages)):
         problems.append(kb.message_problem(None, f"message '{key}' is missing"))
     return problems
 
 
-# -- the default brain, loaded once per process ---------------------------------------------------
+# -- loading, with a cache of the built brain -------------------------------------------------------
+
+CACHE_FORMAT = 1
+
+
+def _cache_dir() -> Path:
+    configured = os.environ.get("ASEM_CACHE_DIR", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "asem-bot"
+
+
+def _cache_key(directory: Path) -> str:
+    """Changes whenever a knowledge file or the bot's code changes."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}:{sys.version_info[:2]}".encode())
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:24]
+
+
+def _safe_to_read(path: Path) -> bool:
+    """Only unpickle a file this user owns and nobody else can write."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    owned = not hasattr(os, "getuid") or stat.st_uid == os.getuid()
+    return owned and not stat.st_mode & 0o022
+
+
+def load_brain(directory: Path | str | None = None, *, cache: bool = True) -> Brain:
+    """Load and validate the knowledge base and build the brain, reusing a cached build.
+
+    Building the understanding index takes a few hundred milliseconds; the cache (in
+    ``$ASEM_CACHE_DIR``, else ``~/.cache/asem-bot``) is keyed by the content of every
+    knowledge file and by the code, so an edit is always seen. A cache that cannot be read or
+    written is simply not used. Raises :class:`bot.knowledge.KnowledgeError`.
+    """
+    root = Path(directory) if directory is not None else default_knowledge_dir()
+    path: Path | None = None
+    if cache and root.is_dir():
+        try:
+            path = _cache_dir() / f"brain-{_cache_key(root)}.pickle"
+        except OSError:
+            path = None
+    if path is not None and _safe_to_read(path):
+        try:
+            with path.open("rb") as handle:
+                brain = pickle.load(handle)
+            if isinstance(brain, Brain):
+                return brain
+        except Exception:  # a broken cache is rebuilt, never fatal
+            log.debug("ignoring unreadable brain cache %s", path, exc_info=True)
+    brain = Brain(load_knowledge(root))
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                pickle.dump(brain, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.chmod(0o600)
+            os.replace(tmp, path)
+            for old in path.parent.glob("brain-*.pickle"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            log.debug("cannot write brain cache %s", path, exc_info=True)
+    return brain
+
 
 _default: Brain | None = None
 _lock = threading.Lock()
 
 
 def default_brain() -> Brain:
+    """The brain for the default knowledge base, loaded once per process."""
     global _default
     with _lock:
         if _default is None:
-            _default = Brain(load_knowledge())
+            _default = load_brain()
         return _default
 
 
@@ -372,4 +473,4 @@ def answer(text: str, lang: str = "en") -> Reply:
     return default_brain().answer(text, lang)
 
 
-__all__ = ["Brain", "Reply", "answer", "check_brain", "default_brain"]
+__all__ = ["Brain", "Reply", "answer", "check_brain", "default_brain", "load_brain"]

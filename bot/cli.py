@@ -23,11 +23,11 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def _brain(knowledge: str | None = None):  # noqa: ANN202 - imported lazily
-    from bot.brain import Brain
-    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.brain import load_brain
+    from bot.knowledge import KnowledgeError
 
     try:
-        return Brain(load_knowledge(knowledge))
+        return load_brain(knowledge)
     except KnowledgeError as exc:
         print("The knowledge base has problems (run 'asem-bot validate'):", file=sys.stderr)
         for problem in exc.problems[:20]:
@@ -49,7 +49,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem)
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return EXIT_PROBLEMS
-    problems = check_brain(kb)
+    from bot.campaign.quiz import QUIZ_MESSAGE_KEYS
+
+    problems = check_brain(kb, frozenset(QUIZ_MESSAGE_KEYS))
     if problems:
         for problem in problems:
             print(problem)

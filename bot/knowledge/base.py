@@ -78,6 +78,17 @@ class KnowledgeBase:
         repr=False, compare=False
     )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # read-only mappings do not pickle; store plain dicts and wrap them again on load
+        return {
+            k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in vars(self).items()
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            wrapped = MappingProxyType(value) if isinstance(value, dict) else value
+            object.__setattr__(self, key, wrapped)
+
     @classmethod
     def from_files(
         cls, files: dict[str, Any], root: Path, docs: dict[str, YamlDocument] | None = None

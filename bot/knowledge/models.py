@@ -51,7 +51,7 @@ _NEED = re.compile(r"^(?P<type>[a-z_]+)(=(?P<value>[a-z0-9_:]+))?$")
 class Strict(BaseModel):
     """Base of every record: unknown keys are errors and nothing can change after loading."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
 
 
 class Text(Strict):

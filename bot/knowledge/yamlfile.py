@@ -134,9 +134,14 @@ def read_yaml(
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # Point at where the broken construct begins ("while parsing a flow sequence" opened
+        # at the context mark) and say where the parser gave up.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else 1
         reason = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.context_mark and exc.problem_mark:
+            stopped = exc.problem_mark.line + 1
+            reason = f"{reason} ({exc.context} that starts here; stopped at line {stopped})"
         return None, [Problem(name, line, f"malformed YAML: {reason}")]
     except yaml.YAMLError as exc:
         return None, [Problem(name, 1, f"malformed YAML: {exc}")]

@@ -303,7 +303,7 @@ class Understanding:
             ):
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             if "country" in info.accepts and self._about_other_membership(parse):
-                score -= UNUSED_ENTITY_PENALTY
+                continue  # a question about the EU or ASEAN itself, not about ASEM
             candidates.append(Candidate(intent, max(0.0, score), raw))
         candidates.sort(key=lambda c: -c.score)
         return candidates
