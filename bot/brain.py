@@ -381,7 +381,7 @@ def check_brain(
     return problems
 
 
-# -- loading, with a cache of the built brain -------------------------------------------------------
+# -- loading, with a cache of the built brain ------------------------------------------------
 
 CACHE_FORMAT = 1
 
