@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MENU = ("about", "summits", "fmms", "partners", "areas", "asef", "cambodia")
 
 ANSWER_AT = 60.0
+CARD_FLOOR = 25.0
 SUGGEST_AT = 48.0
 MARGIN = 4.0
 MAX_SUGGESTIONS = 3
@@ -69,9 +70,16 @@ class Brain:
         if card:
             return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.8)
         candidates = parse.candidates
-        if not candidates or candidates[0].score < SUGGEST_AT:
-            best = candidates[0].score / 100 if candidates else 0.0
-            return self.decline(lang, confidence=best)
+        best_score = candidates[0].score if candidates else 0.0
+        if best_score < ANSWER_AT and parse.anchored and not parse.unknown:
+            # "Could you describe the composition of the ASEM Senior Officials' Meeting?":
+            # plainly about ASEM and about one thing, but worded unlike any example. The
+            # thing's card answers it better than a "did you mean".
+            card = self._entity_card(parse, alone=False)
+            if card and best_score >= CARD_FLOOR:
+                return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.6)
+        if not candidates or best_score < SUGGEST_AT:
+            return self.decline(lang, confidence=best_score / 100)
         best = candidates[0]
         rival = next((c for c in candidates[1:] if family(c.intent) != family(best.intent)), None)
         margin = best.score - (rival.score if rival else 0.0)
@@ -258,11 +266,14 @@ class Brain:
 
     # -- composing -----------------------------------------------------------------------------
 
-    def _entity_card(self, parse: Parse) -> str | None:
-        """The card intent for a question that is nothing but one named thing."""
-        if parse.words or not parse.entities:
+    def _entity_card(self, parse: Parse, *, alone: bool = True) -> str | None:
+        """The card intent for a question that is nothing but one named thing (``alone``),
+        or, as a fallback, for a plainly-ASEM question that names one thing."""
+        if (alone and parse.words) or not parse.entities or parse.of_type("organisation"):
             return None
         types = {e.type for e in parse.entities}
+        if not alone and len(types - {"year"}) != 1:
+            return None
         for entity_type, intent in ENTITY_CARDS:
             if entity_type in types:
                 return intent

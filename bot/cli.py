@@ -6,6 +6,7 @@
     asem-bot eval FILE        accuracy on a labelled question file
     asem-bot validate [DIR]   check the knowledge base
     asem-bot run              the Telegram bot (see asem-bot run --help)
+    asem-bot health           exit 0 while the running bot's heartbeat is fresh
 
 Subcommands import what they need when they run, so ``ask`` starts fast.
 """
@@ -47,6 +48,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem)
+        sys.stdout.flush()
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return EXIT_PROBLEMS
     from bot.campaign.quiz import QUIZ_MESSAGE_KEYS
@@ -55,6 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(problem)
+        sys.stdout.flush()
         print(f"{len(problems)} problem(s) found.", file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"OK: {kb.summary()}.")
@@ -134,6 +137,70 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- run, health: the Telegram bot ----------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"asem-bot run: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    from bot.channels.telegram.logs import TokenFilter, configure_logging
+
+    configure_logging(settings.log_level, settings.token)
+    brain = _brain()
+    from bot.storage import DEFAULT_RETENTION_DAYS, Storage, StorageError
+
+    try:
+        storage = Storage.open(settings.data_dir, retention_days=DEFAULT_RETENTION_DAYS)
+    except StorageError as exc:
+        print(f"asem-bot run: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.channels.telegram.app import run
+
+    try:
+        run(settings, brain, storage)
+    except InvalidToken:
+        print(
+            "asem-bot run: Telegram refused the bot token (check TELEGRAM_BOT_TOKEN; "
+            "@BotFather shows the current one)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except NetworkError as exc:
+        reason = TokenFilter(settings.token).mask(exc.message)
+        print(
+            f"asem-bot run: cannot reach the Bot API at {settings.api_base_url}: {reason}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    finally:
+        storage.close()
+    return EXIT_OK
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.channels.telegram.heartbeat import MAX_AGE, heartbeat_age
+    from bot.config import data_dir_from_env
+
+    data_dir = data_dir_from_env(os.environ)
+    age = heartbeat_age(data_dir)
+    if age is None:
+        print(f"unhealthy: no heartbeat in {data_dir}")
+        return EXIT_PROBLEMS
+    if not -5 <= age < MAX_AGE:
+        print(f"unhealthy: the last heartbeat was {age:.0f} s ago")
+        return EXIT_PROBLEMS
+    print(f"healthy: the last heartbeat was {age:.0f} s ago")
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 
@@ -180,6 +247,25 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--lang", default="en")
     ev.add_argument("--no-failures", action="store_true", help="do not list each failure")
     ev.set_defaults(func=cmd_eval)
+
+    from bot.config import variables_help
+
+    run = commands.add_parser(
+        "run",
+        help="run the Telegram bot",
+        description="Run the Telegram bot: long polling, or a webhook server when "
+        "ASEM_WEBHOOK_URL is set. Configured by environment variables only.",
+        epilog=variables_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.set_defaults(func=cmd_run)
+
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if the running bot's heartbeat is fresh (Docker HEALTHCHECK)",
+        description="Exit 0 if the bot wrote $ASEM_DATA_DIR/heartbeat in the last 90 s, else 1.",
+    )
+    health.set_defaults(func=cmd_health)
 
     return parser
 

@@ -18,7 +18,7 @@ from bot.knowledge import KnowledgeBase
 from bot.nlu.normalise import Normaliser, is_ordinal
 
 MEETING_WORDS = {"asem": "summit", "summit": "summit", "fmm": "fmm"}
-NUMBER_WORDS = {"number", "no", "nr", "num"}
+NUMBER_WORDS = {"number", "no", "nr", "num", "meeting"}  # "asem meeting 7", "summit no 7"
 YEAR_RANGE = range(1990, 2040)
 
 
@@ -189,12 +189,15 @@ class EntityExtractor:
             )
             if hits:
                 return self._entity(hits, i, i + n, " ".join(span))
-        # Fuzzy, only around words the bot does not know, and only for longer names.
-        if tokens[i] in self.normalise.vocabulary or not tokens[i].isalpha():
-            return None
-        for n in range(min(3, len(tokens) - i), 0, -1):
+        # Fuzzy, only over words the bot does not know ("ulanbator", "nay pyi daw"), and only
+        # for longer names: a known word next to an unknown one is not a misspelt name
+        # ("king of thailand" is not "kingdom of thailand").
+        vocabulary = self.normalise.vocabulary
+        for n in range(min(2, len(tokens) - i), 0, -1):
             span = tokens[i : i + n]
             if any(k in taken for k in range(i, i + n)):
+                continue
+            if any(t in vocabulary or not t.isalpha() for t in span):
                 continue
             text = "".join(span)
             if len(text) < 5:

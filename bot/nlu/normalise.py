@@ -92,6 +92,7 @@ class Normaliser:
             for token in self.basic(word)
         }
         self.vocabulary: frozenset[str] = frozenset()
+        self._targets: list[str] = []
         self._by_initial: dict[str, list[str]] = {}
 
     def _key(self, word: str) -> str:
@@ -103,8 +104,9 @@ class Normaliser:
         vocab = {w for w in words if w.isalpha() and len(w) >= 3}
         vocab |= {w for key in self.synonyms for w in key}  # "thnx" is known, not a typo
         self.vocabulary = frozenset(vocab | self.fillers)
+        self._targets = sorted(vocab - self.fillers)  # a typo is never "corrected" to a filler
         self._by_initial = {}
-        for word in sorted(vocab):
+        for word in self._targets:
             self._by_initial.setdefault(word[0], []).append(word)
 
     # -- the steps -----------------------------------------------------------------------------
@@ -183,12 +185,12 @@ class Normaliser:
         Edits are counted with transpositions as one ("foriegn" -> "foreign"): one edit for
         words up to 7 letters, two for longer ones, so "weather" never becomes "water".
         """
-        if len(token) < 4 or token in self.vocabulary or not token.isalpha():
-            return token
+        if len(token) < 5 or token in self.vocabulary or not token.isalpha():
+            return token  # short words have too many neighbours ("king" is not "kind")
         edits = 1 if len(token) <= 7 else 2
         candidates = self._by_initial.get(token[0], ())
         best = process.extractOne(token, candidates, scorer=OSA.distance, score_cutoff=edits)
         if best is None and len(token) >= 6:
             # a typo in the first letter is rarer: look across all words, one edit only
-            best = process.extractOne(token, self.vocabulary, scorer=OSA.distance, score_cutoff=1)
+            best = process.extractOne(token, self._targets, scorer=OSA.distance, score_cutoff=1)
         return best[0] if best else token

@@ -40,6 +40,7 @@ FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
 TOP_FOR_CHARS = 60  # character similarity is computed for the best examples only
 ANCHORS = frozenset({"asem", SLOT["meeting"], SLOT["asef"], SLOT["meeting_kind"]})
+CONTRAST_PENALTY = 6.0  # "is ASEM like the G20?": another body named beside ASEM
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class Parse:
 
     def of_type(self, entity_type: str) -> list[Entity]:
         return [e for e in self.entities if e.type == entity_type]
+
+    @property
+    def anchored(self) -> bool:
+        """Plainly about ASEM: it says "ASEM" or names a meeting, a kind of meeting or ASEF."""
+        return bool(ANCHORS & set(self.slotted))
 
     @property
     def words(self) -> list[str]:
@@ -177,13 +183,14 @@ class Understanding:
         cities = {v for e in places if e.type == "city" for v in e.values}
         countries = {v for e in places if e.type == "country" for v in e.values}
         wanted_years = {int(v) for e in years for v in e.values}
+        # every place and year named must fit the meeting ("the EU-China summit" fits none)
         found = [
             key
             for kind, key, city, country, year in self._meetings
             if kind in wanted_kinds
-            and (not cities or city in cities)
-            and (not countries or country in countries)
-            and (not wanted_years or year in wanted_years)
+            and cities <= {city}
+            and countries <= {country}
+            and wanted_years <= {year}
         ]
         if len(found) != 1:
             return entities, set()
@@ -194,9 +201,32 @@ class Understanding:
         kept = [e for e in entities if all(e is not p for p in parts)]
         return sorted([*kept, merged], key=lambda e: e.start), covered
 
+    def _absorb_details(self, entities: list[Entity]) -> tuple[list[Entity], set[int]]:
+        """Drop the place and year that merely describe a named meeting: in "the Fifth ASEM
+        Summit in Hanoi in 2004" the question is about ASEM5, not about Hanoi or 2004."""
+        meetings = {v for e in entities if e.type == "meeting" for v in e.values}
+        if not meetings:
+            return entities, set()
+        facts = {
+            value
+            for kind, key, city, country, year in self._meetings
+            if key in meetings
+            for value in (("city", city), ("country", country), ("year", str(year)))
+        }
+        kept, covered = [], set()
+        for entity in entities:
+            describes = entity.type in ("city", "country", "year") and not entity.relation
+            if describes and all((entity.type, v) in facts for v in entity.values):
+                covered.update(range(entity.start, entity.end))
+            else:
+                kept.append(entity)
+        return kept, covered
+
     def _parse_only(self, text: str) -> Parse:
         tokens = self.normalise(text)
         entities, covered = self._meeting_by_description(tokens, self.extract(tokens))
+        entities, described = self._absorb_details(entities)
+        covered |= described
         slotted: list[str] = []
         unknown: list[str] = []
         by_start = {e.start: e for e in entities}
@@ -282,7 +312,7 @@ class Understanding:
         return out
 
     def rank(self, parse: Parse) -> list[Candidate]:
-        if not parse.content:
+        if not parse.content or self._about_another_body(parse):
             return []
         best: dict[str, float] = {}
         for (intent, _), score in zip(self._examples, self.similarities(parse), strict=True):
@@ -295,8 +325,10 @@ class Understanding:
             if not self._needs_met(info, parse):
                 continue
             raw = 100 * similarity
-            unused = len(present - info.accepts)
-            score = raw - UNUSED_ENTITY_PENALTY * unused
+            unused = present - info.accepts
+            score = raw - UNUSED_ENTITY_PENALTY * len(unused - {"organisation"})
+            if "organisation" in unused:
+                score -= CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
             if any(
                 n.value and any(n.value in e.values for e in parse.of_type(n.type))
                 for n in info.needs
@@ -309,12 +341,28 @@ class Understanding:
         return candidates
 
     @staticmethod
+    def _about_another_body(parse: Parse) -> bool:
+        """"When is the next G20 summit?", "is Russia in the G20?", "the EU-China summit":
+        a question about another organisation, with no word of ASEM in it."""
+        if "asem" in parse.tokens or parse.of_type("meeting") or parse.of_type("asef"):
+            return False
+        if parse.of_type("organisation"):
+            return True
+        bodies = {v for e in parse.of_type("country") for v in e.values} | {
+            v for e in parse.of_type("group") for v in e.values
+        }
+        return bool(bodies & OTHER_BODIES) and bool(parse.of_type("meeting_kind"))
+
+    @staticmethod
     def _about_other_membership(parse: Parse) -> bool:
         """ "When did Croatia join the EU?", "is Cambodia in ASEAN?": membership of a body
         that is itself an ASEM partner or group, with no word of ASEM in the question."""
         if "asem" in parse.tokens:
             return False
         countries = [v for e in parse.of_type("country") for v in e.values]
+        if "eu" in countries and not parse.of_type("meeting_kind") and len(countries) == 1:
+            # "who founded the European Union": the EU as the subject, not as a partner
+            return "founded" in parse.tokens or "join" in parse.tokens
         bodies = [v for v in countries if v in OTHER_BODIES] + [
             v for e in parse.of_type("group") for v in e.values if v in OTHER_BODIES
         ]
