@@ -71,12 +71,17 @@ class Brain:
             return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.8)
         candidates = parse.candidates
         best_score = candidates[0].score if candidates else 0.0
-        if best_score < ANSWER_AT and parse.anchored and not parse.unknown:
+        if best_score < ANSWER_AT and parse.anchored:
             # "Could you describe the composition of the ASEM Senior Officials' Meeting?":
             # plainly about ASEM and about one thing, but worded unlike any example. The
             # thing's card answers it better than a "did you mean".
             card = self._entity_card(parse, alone=False)
             if card and best_score >= CARD_FLOOR:
+                # the best intent, if it is about the thing named (ASEM13's side events),
+                # else the thing's card
+                best = candidates[0]
+                if self.nlu[lang].intents[best.intent].needs and best.score >= SUGGEST_AT:
+                    card = best.intent
                 return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.6)
         if not candidates or best_score < SUGGEST_AT:
             return self.decline(lang, confidence=best_score / 100)

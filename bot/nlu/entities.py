@@ -127,7 +127,18 @@ def _meeting_refs(tokens: list[str]) -> list[Entity]:
                     if end < len(tokens) and tokens[end] in ("summit", "fmm") and kind == "summit":
                         kind = MEETING_WORDS[tokens[end]]  # "asem 3 fmm"
                         end += 1
-                    found.append(Entity("meeting", (f"{kind}_{int(number)}",), i, end))
+                    numbers = [int(number)]
+                    # "fmm 2 and 3", "asem 5, 6 or 7": more numbers of the same kind
+                    while (
+                        end + 1 < len(tokens)
+                        and tokens[end] in ("and", "or", "to")
+                        and tokens[end + 1].isdigit()
+                        and 0 < int(tokens[end + 1]) < 100
+                    ):
+                        numbers.append(int(tokens[end + 1]))
+                        end += 2
+                    values = tuple(f"{kind}_{n}" for n in numbers)
+                    found.append(Entity("meeting", values, i, end))
                     i = end
                     continue
         i += 1

@@ -39,8 +39,11 @@ BETA = 1.5  # >1 weighs covering the example above explaining every word of the 
 FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
 TOP_FOR_CHARS = 60  # character similarity is computed for the best examples only
-ANCHORS = frozenset({"asem", SLOT["meeting"], SLOT["asef"], SLOT["meeting_kind"]})
-CONTRAST_PENALTY = 6.0  # "is ASEM like the G20?": another body named beside ASEM
+CONTRAST_PENALTY = 6.0
+# What a question is about: a named one of these that the intent ignores costs more than a
+# detail (a year, a region) does.
+PRIMARY = frozenset({"meeting", "country", "asef", "area", "meeting_kind"})
+PRIMARY_EXTRA_PENALTY = 10.0  # "is ASEM like the G20?": another body named beside ASEM
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,12 @@ class Parse:
 
     @property
     def anchored(self) -> bool:
-        """Plainly about ASEM: it says "ASEM" or names a meeting, a kind of meeting or ASEF."""
-        return bool(ANCHORS & set(self.slotted))
+        """Plainly about ASEM: it says "ASEM", or names a meeting, ASEF, an FMM or a SOM
+        ("summit" alone is any summit: Everest has one)."""
+        if "asem" in self.tokens or self.of_type("meeting") or self.of_type("asef"):
+            return True
+        kinds = {v for e in self.of_type("meeting_kind") for v in e.values}
+        return bool(kinds & {"fmm", "som"})
 
     @property
     def words(self) -> list[str]:
@@ -175,9 +182,12 @@ class Understanding:
             return entities, set()
         places = [e for e in entities if e.type in ("city", "country")]
         years = [e for e in entities if e.type == "year" and not e.relation]
-        # a kind must be named ("the Bali FMM"); "asem" alone will do only with a year
-        # ("asem 2014"), never with a country ("is Japan in ASEM" is not about FMM7 in Kyoto)
-        if not (places or years) or not (kinds or (years and "asem" in tokens)):
+        # a kind must be named ("the Bali FMM"); "asem" alone will do only right beside a
+        # year ("asem 2014"), never with a country ("is Japan in ASEM" is not FMM7 in Kyoto)
+        asem_year = any(
+            "asem" in tokens[max(0, e.start - 1) : e.end + 1] for e in years
+        )  # "asem 2014", "the 2014 asem"; not "did asem have 53 partners in 2014"
+        if not (places or years) or not (kinds or asem_year):
             return entities, set()
         wanted_kinds = {v for e in kinds for v in e.values} or {"summit", "fmm"}
         cities = {v for e in places if e.type == "city" for v in e.values}
@@ -276,8 +286,7 @@ class Understanding:
         # A word the bot has never seen is what the question is really about ("capital of
         # Mongolia") unless the question is plainly about ASEM already ("the 6th FMM was in
         # Dublin, right?"): then it is a detail and weighs little.
-        anchored = ANCHORS & query
-        unknown_weight = 1.0 if anchored else self.unknown_weight
+        unknown_weight = 1.0 if parse.anchored else self.unknown_weight
         matched = [0.0] * len(self._examples)
         query_weight = 0.0
         for token in query:
@@ -327,6 +336,7 @@ class Understanding:
             raw = 100 * similarity
             unused = present - info.accepts
             score = raw - UNUSED_ENTITY_PENALTY * len(unused - {"organisation"})
+            score -= PRIMARY_EXTRA_PENALTY * len(unused & PRIMARY)
             if "organisation" in unused:
                 score -= CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
             if any(
