@@ -352,8 +352,8 @@ class Understanding:
 
     @staticmethod
     def _about_another_body(parse: Parse) -> bool:
-        """"When is the next G20 summit?", "is Russia in the G20?", "the EU-China summit":
-        a question about another organisation, with no word of ASEM in it."""
+        """A question about another organisation, with no word of ASEM in it: "When is the next
+        G20 summit?", "is Russia in the G20?", "the EU-China summit"."""
         if "asem" in parse.tokens or parse.of_type("meeting") or parse.of_type("asef"):
             return False
         if parse.of_type("organisation"):
