@@ -19,11 +19,16 @@ from bot.knowledge.yamlfile import Path_, Problem, YamlDocument
 Files = dict[str, Any]
 
 
+_LATIN_MARKS = dict.fromkeys(range(0x0300, 0x0370))  # combining accents of Latin letters
+
+
 def fold(text: str) -> str:
     """Compare names loosely: no accents, no case, no punctuation or spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[\W_]+", "", kept.casefold())
+    kept = unicodedata.normalize("NFKD", text).translate(_LATIN_MARKS)
+    return _NOT_WORD.sub("", kept.casefold())
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 class _Checker:
@@ -74,17 +79,22 @@ class _Checker:
 
 
 def _walk(model: Any, path: Path_ = ()) -> Iterator[tuple[Path_, BaseModel]]:
-    """Every model nested in ``model``, with its path."""
+    """Every model nested in ``model``, with its path (plain values are not visited)."""
     if isinstance(model, BaseModel):
         yield path, model
         for name in type(model).model_fields:
-            yield from _walk(getattr(model, name), (*path, name))
+            value = getattr(model, name)
+            if isinstance(value, BaseModel | dict) or (
+                isinstance(value, tuple | list) and value and not isinstance(value[0], str | int)
+            ):
+                yield from _walk(value, (*path, name))
     elif isinstance(model, tuple | list):
         for i, item in enumerate(model):
             yield from _walk(item, (*path, i))
     elif isinstance(model, dict):
         for key, item in model.items():
-            yield from _walk(item, (*path, key))
+            if isinstance(item, BaseModel):
+                yield from _walk(item, (*path, key))
 
 
 def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem]:
@@ -135,8 +145,11 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     source_ids = {s.id for s in sources.sources}
     for file, parsed in files.items():
         for path, model in _walk(parsed):
-            for j, source in enumerate(getattr(model, "sources", ()) or ()):
-                if isinstance(source, str):
+            if "sources" not in type(model).model_fields:
+                continue
+            for j, source in enumerate(model.sources):  # type: ignore[attr-defined]
+                # (sources.yaml's own list holds records, not references)
+                if isinstance(source, str) and source not in source_ids:
                     c.ref(file, (*path, "sources", j), source, source_ids, "source")
 
     # References between records

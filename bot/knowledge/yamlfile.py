@@ -21,6 +21,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 Path_ = tuple[str | int, ...]
+_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True, order=True)
@@ -97,6 +98,8 @@ class _Builder:
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        if node.tag == _STR:  # most values: no need for the constructor's machinery
+            return node.value
         try:
             value = self.loader.construct_object(node)
         except (ValueError, yaml.YAMLError) as exc:

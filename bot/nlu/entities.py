@@ -150,6 +150,11 @@ class EntityExtractor:
         self.gaz = gazetteer
         self.normalise = normalise
         self._joined_keys = list(gazetteer.joined)
+        # only positions that can begin a name are tried (most words begin none)
+        self._first_words = {key[0] for key in gazetteer.exact}
+        self._joined_by_initial: dict[str, list[str]] = {}
+        for key in gazetteer.joined:
+            self._joined_by_initial.setdefault(key[:1], []).append(key)
 
     def __call__(self, tokens: list[str]) -> list[Entity]:
         entities = _meeting_refs(tokens)
@@ -190,16 +195,24 @@ class EntityExtractor:
         return found
 
     def _match_at(self, tokens: list[str], i: int, taken: set[int]) -> Entity | None:
-        longest = min(self.gaz.max_len, len(tokens) - i)
-        for n in range(longest, 0, -1):
-            span = tokens[i : i + n]
-            if any(k in taken for k in range(i, i + n)):
-                continue
-            hits = self.gaz.exact.get(tuple(span)) or (
-                self.gaz.joined.get("".join(span)) if self._joinable(span) else None
-            )
-            if hits:
-                return self._entity(hits, i, i + n, " ".join(span))
+        first = tokens[i]
+        starts_name = first in self._first_words
+        starts_joined = any(
+            key.startswith(first) for key in self._joined_by_initial.get(first[:1], ())
+        )
+        if starts_name or starts_joined:
+            longest = min(self.gaz.max_len, len(tokens) - i)
+            for n in range(longest, 0, -1):
+                if any(k in taken for k in range(i, i + n)):
+                    continue
+                span = tokens[i : i + n]
+                hits = (self.gaz.exact.get(tuple(span)) if starts_name else None) or (
+                    self.gaz.joined.get("".join(span))
+                    if starts_joined and self._joinable(span)
+                    else None
+                )
+                if hits:
+                    return self._entity(hits, i, i + n, " ".join(span))
         # Fuzzy, only over words the bot does not know ("ulanbator", "nay pyi daw"), and only
         # for longer names: a known word next to an unknown one is not a misspelt name
         # ("king of thailand" is not "kingdom of thailand").

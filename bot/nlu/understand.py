@@ -10,6 +10,7 @@ the intent has no use for costs points); the intent decides *which fact* about i
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisati
 BETA = 1.5  # >1 weighs covering the example above explaining every word of the question
 FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
-TOP_FOR_CHARS = 60  # character similarity is computed for the best examples only
+TOP_FOR_CHARS = 40  # character similarity is computed for the best examples only
 CONTRAST_PENALTY = 6.0
 # What a question is about: a named one of these that the intent ignores costs more than a
 # detail (a year, a region) does.
@@ -154,6 +155,7 @@ class Understanding:
         self.postings: dict[str, list[int]] = {}
         self._example_weight: list[float] = []
         self._example_text: list[str] = []
+        self._example_intents = [intent for intent, _ in self._examples]
         for i, (_, tokens) in enumerate(self._examples):
             unique = set(tokens)
             for token in unique:
@@ -272,50 +274,51 @@ class Understanding:
         parse.candidates = self.rank(parse)
         return parse
 
-    def similarities(self, parse: Parse) -> list[float]:
-        """How close the question is to every example, 0..1.
+    def similarities(self, parse: Parse) -> dict[int, float]:
+        """How close the question is to each example that shares a word with it, 0..1.
 
         A weighted overlap of words (each word weighs more the fewer intents use it; fillers
         weigh little; a word the bot has never seen weighs most, since it is what the question
         is really about), where words also match their near spellings (rapidfuzz), blended
-        with rapidfuzz's token_sort_ratio of the texts.
+        with rapidfuzz's token_sort_ratio of the texts. Examples sharing nothing score 0 and
+        are left out.
         """
-        query = set(parse.slotted)
         if not parse.content:
-            return [0.0] * len(self._examples)
+            return {}
+        query = set(parse.slotted)
         # A word the bot has never seen is what the question is really about ("capital of
         # Mongolia") unless the question is plainly about ASEM already ("the 6th FMM was in
         # Dublin, right?"): then it is a detail and weighs little.
         unknown_weight = 1.0 if parse.anchored else self.unknown_weight
-        matched = [0.0] * len(self._examples)
+        matched: dict[int, float] = {}
         query_weight = 0.0
         for token in query:
             weight = self.weights.get(token)
             if weight is None:
                 weight = FILLER_WEIGHT if token in self.normalise.fillers else unknown_weight
             query_weight += weight
-            for example in self.postings.get(token, ()):
-                matched[example] += self.weights[token]
-            if token not in self.postings and token.isalpha() and len(token) >= 5:
+            postings = self.postings.get(token)
+            if postings is not None:
+                for example in postings:
+                    matched[example] = matched.get(example, 0.0) + weight
+            elif token.isalpha() and len(token) >= 5:
                 for near, score, _ in process.extract(
                     token, self._known_tokens, scorer=fuzz.ratio, score_cutoff=82, limit=3
                 ):
                     if near in query:
                         continue
+                    gained = self.weights[near] * score / 100 * 0.9
                     for example in self.postings[near]:
-                        matched[example] += self.weights[near] * score / 100 * 0.9
-        text = " ".join(parse.content)
-        out = []
-        for i, hit in enumerate(matched):
-            if hit == 0.0:
-                out.append(0.0)
-                continue
+                        matched[example] = matched.get(example, 0.0) + gained
+        beta2 = BETA * BETA
+        example_weight = self._example_weight
+        out: dict[int, float] = {}
+        for i, hit in matched.items():
             precision = hit / query_weight  # how much of the question the example explains
-            recall = hit / self._example_weight[i]  # how much of the example the question has
-            beta2 = BETA * BETA
-            out.append((1 + beta2) * precision * recall / (beta2 * precision + recall))
-        best = sorted(range(len(out)), key=out.__getitem__, reverse=True)[:TOP_FOR_CHARS]
-        for i in best:
+            recall = hit / example_weight[i]  # how much of the example the question has
+            out[i] = (1 + beta2) * precision * recall / (beta2 * precision + recall)
+        text = " ".join(parse.content)
+        for i in heapq.nlargest(TOP_FOR_CHARS, out, key=out.__getitem__):
             ratio = fuzz.token_sort_ratio(text, self._example_text[i]) / 100
             out[i] = WORD_SHARE * out[i] + (1 - WORD_SHARE) * ratio
         return out
@@ -324,15 +327,20 @@ class Understanding:
         if not parse.content or self._about_another_body(parse):
             return []
         best: dict[str, float] = {}
-        for (intent, _), score in zip(self._examples, self.similarities(parse), strict=True):
+        intent_of = self._example_intents
+        for i, score in self.similarities(parse).items():
+            intent = intent_of[i]
             if score > best.get(intent, -1.0):
                 best[intent] = score
         present = {e.type for e in parse.entities}
+        other_membership = self._about_other_membership(parse)
         candidates = []
         for intent, similarity in best.items():
             info = self.intents[intent]
             if not self._needs_met(info, parse):
                 continue
+            if other_membership and "country" in info.accepts:
+                continue  # a question about the EU or ASEAN itself, not about ASEM
             raw = 100 * similarity
             unused = present - info.accepts
             score = raw - UNUSED_ENTITY_PENALTY * len(unused - {"organisation"})
@@ -344,8 +352,6 @@ class Understanding:
                 for n in info.needs
             ):
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
-            if "country" in info.accepts and self._about_other_membership(parse):
-                continue  # a question about the EU or ASEAN itself, not about ASEM
             candidates.append(Candidate(intent, max(0.0, score), raw))
         candidates.sort(key=lambda c: -c.score)
         return candidates
