@@ -152,6 +152,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.telegram.logs import TokenFilter, configure_logging
 
     configure_logging(settings.log_level, settings.token)
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.channels.telegram.app import check_token, run
+
+    refused = (
+        "asem-bot run: Telegram refused the bot token (check TELEGRAM_BOT_TOKEN; "
+        "@BotFather shows the current one)"
+    )
+    try:
+        check_token(settings)  # first, so that a wrong token is all the user reads
+    except InvalidToken:
+        print(refused, file=sys.stderr)
+        return EXIT_USAGE
+    except NetworkError as exc:
+        reason = TokenFilter(settings.token).mask(exc.message)
+        print(
+            f"asem-bot run: cannot reach the Bot API at {settings.api_base_url}: {reason}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
     brain = _brain()
     from bot.storage import DEFAULT_RETENTION_DAYS, Storage, StorageError
 
@@ -160,18 +180,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(f"asem-bot run: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    from telegram.error import InvalidToken, NetworkError
-
-    from bot.channels.telegram.app import run
-
     try:
         run(settings, brain, storage)
-    except InvalidToken:
-        print(
-            "asem-bot run: Telegram refused the bot token (check TELEGRAM_BOT_TOKEN; "
-            "@BotFather shows the current one)",
-            file=sys.stderr,
-        )
+    except InvalidToken:  # revoked in the meantime
+        print(refused, file=sys.stderr)
         return EXIT_USAGE
     except NetworkError as exc:
         reason = TokenFilter(settings.token).mask(exc.message)

@@ -62,11 +62,11 @@ def test_ask_jsonl_streams_one_flushed_line_per_question(env: dict[str, str]) ->
     )
     assert process.stdin and process.stdout
     questions = [
-        "When did Cambodia join ASEM?".encode(),
+        b"When did Cambodia join ASEM?",
         b"",
-        "capital of mongolia".encode(),
+        b"capital of mongolia",
         b"\xff\xfe broken utf-8 \xc3",
-        "<b>x</b> & where was fmm 2".encode(),
+        b"<b>x</b> & where was fmm 2",
         ("a" * 20_000).encode(),
         "ខ្ញុំ 🙂".encode(),
     ]
