@@ -1,0 +1,782 @@
+"""The bot's one embedded SQLite database: settings, quiz state, daily posts and the question log.
+
+The file is ``asem-bot.sqlite3`` in the data folder (``ASEM_DATA_DIR``, default ``./data``; a
+Docker volume in production). :meth:`Storage.open` creates the folder, checks the file, migrates
+the schema and proves it can write, so a corrupt or read-only database stops the bot at start
+with a one-line :class:`StorageError` instead of losing data later.
+
+What is stored
+    * ``chats``: per chat, its type, language, daily-post subscription and auto-answer switch.
+    * ``quiz_seen``, ``polls``, ``quiz_scores``: which quiz questions a chat has had, the quiz
+      polls sent (poll id, chat, question key, right option) and per-chat answered/correct
+      counts. Never who answered.
+    * ``daily_posts``: which chat got the daily post on which day, so it is never sent twice.
+    * ``question_log``: one row per question asked: time, chat type, language, best intent,
+      confidence and whether it was answered. The question *text* only for questions the bot
+      declined or was unsure of (cut to 500 characters), so they can be answered in a later
+      release; answered questions are only counted.
+
+What is never stored
+    No user id, user name or message in any table; the question log has no chat id either, so a
+    logged question cannot be traced to a chat or person (many users are in the EU). A CHECK
+    constraint keeps text out of answered rows even if a caller gets it wrong.
+    :meth:`Storage.forget_chat` deletes everything kept about a chat that blocked the bot.
+
+Retention
+    :meth:`Storage.purge` deletes question-log rows, quiz polls and daily-post records older than
+    the retention (default 90 days). The bot calls it at start (``Storage.open(...,
+    retention_days=N)``) and daily. Opening without ``retention_days`` purges nothing, so a
+    one-off ``asem-bot stats`` cannot delete data under a different setting.
+
+Time
+    Every timestamp is UTC, stored as integer seconds since the Unix epoch: compact, ordered,
+    and cheap to compare for retention. Days (``daily_posts.day``) are ISO ``YYYY-MM-DD`` text.
+
+Concurrency
+    One connection shared by all callers (the event loop thread and worker threads), guarded
+    by a lock; every call is a short statement or a short ``BEGIN IMMEDIATE`` transaction. WAL
+    mode and a 5 s busy timeout let a second process (``asem-bot stats``) read meanwhile.
+
+Looking inside (the bot may keep running; WAL lets readers in)::
+
+    sqlite3 data/asem-bot.sqlite3
+    sqlite> .tables
+    sqlite> PRAGMA user_version;   -- the schema version
+    sqlite> SELECT datetime(at, 'unixepoch'), lang, intent, round(confidence, 2), question
+       ...>   FROM question_log WHERE answered = 0 ORDER BY at DESC LIMIT 20;
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from rapidfuzz import fuzz, process
+
+logger = logging.getLogger(__name__)
+
+DB_FILENAME = "asem-bot.sqlite3"
+DEFAULT_RETENTION_DAYS = 90
+DEFAULT_LANGUAGE = "en"
+
+MAX_QUESTION_CHARS = 500
+"""Logged question text is cut to this length."""
+
+GROUP_THRESHOLD = 85
+"""Two unanswered questions are near-duplicates when ``fuzz.token_sort_ratio`` of their
+normalised forms is at least this (0-100). 85 joins typos and word-order changes ("wen is the
+next summit??" and "When is the next summit?" score 98) but keeps apart questions that differ
+in a content word ("when is the next summit" against "when was the last summit" scores 77)."""
+
+MAX_GROUPED_ROWS = 20_000
+"""Grouping considers only the most recent unanswered questions, up to this many."""
+
+MAX_GROUPS = 1_000
+"""Grouping keeps at most this many groups. Wordings are clustered most frequent first, so a
+wording that matches none of the 1,000 groups is one of the rarest and is left out of the
+grouped list (it still counts in the totals). This bounds the work at rows x MAX_GROUPS."""
+
+_BUSY_TIMEOUT_MS = 5000
+_LABEL_CHARS = 32  # chat types, language codes, intents and quiz keys are short identifiers
+_EPOCH_MIN = -(2**63)
+_CHAT_SETTINGS = frozenset({"lang", "subscribed", "auto_answer"})
+
+# Each entry migrates the schema from version i to i + 1, in its own transaction. Append new
+# entries; never edit one that has shipped, since databases in the field have already run it.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the initial schema.
+    (
+        """CREATE TABLE chats (
+            chat_id     INTEGER PRIMARY KEY,
+            chat_type   TEXT    NOT NULL,
+            lang        TEXT    NOT NULL DEFAULT 'en',
+            subscribed  INTEGER NOT NULL DEFAULT 0 CHECK (subscribed IN (0, 1)),
+            auto_answer INTEGER NOT NULL DEFAULT 0 CHECK (auto_answer IN (0, 1)),
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL
+        )""",
+        "CREATE INDEX chats_subscribed ON chats (chat_id) WHERE subscribed = 1",
+        """CREATE TABLE quiz_seen (
+            chat_id  INTEGER NOT NULL,
+            quiz_key TEXT    NOT NULL,
+            seen_at  INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, quiz_key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE polls (
+            poll_id        TEXT    PRIMARY KEY,
+            chat_id        INTEGER NOT NULL,
+            quiz_key       TEXT    NOT NULL,
+            correct_option INTEGER NOT NULL,
+            created_at     INTEGER NOT NULL
+        )""",
+        "CREATE INDEX polls_chat ON polls (chat_id)",
+        "CREATE INDEX polls_created ON polls (created_at)",
+        """CREATE TABLE quiz_scores (
+            chat_id  INTEGER PRIMARY KEY,
+            answered INTEGER NOT NULL DEFAULT 0,
+            correct  INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE daily_posts (
+            day        TEXT    NOT NULL,
+            chat_id    INTEGER NOT NULL,
+            claimed_at INTEGER NOT NULL,
+            PRIMARY KEY (day, chat_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE question_log (
+            id         INTEGER PRIMARY KEY,
+            at         INTEGER NOT NULL,
+            chat_type  TEXT    NOT NULL,
+            lang       TEXT    NOT NULL,
+            intent     TEXT,
+            confidence REAL    NOT NULL,
+            answered   INTEGER NOT NULL CHECK (answered IN (0, 1)),
+            question   TEXT    CHECK (answered = 0 OR question IS NULL)
+        )""",
+        "CREATE INDEX question_log_at ON question_log (at)",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """A chat's settings; a chat the bot has not stored yet gets the defaults."""
+
+    chat_id: int
+    chat_type: str | None = None
+    lang: str = DEFAULT_LANGUAGE
+    subscribed: bool = False
+    auto_answer: bool = False
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """A quiz poll the bot sent, kept so answers can be scored."""
+
+    poll_id: str
+    chat_id: int
+    key: str
+    correct_option: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Score:
+    """How a chat has done in quizzes: answers given and how many were right."""
+
+    answered: int = 0
+    correct: int = 0
+
+
+@dataclass(frozen=True)
+class IntentCount:
+    intent: str
+    count: int
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Unanswered questions that are near-duplicates of each other.
+
+    ``representative`` is the most frequent original wording, ``count`` the questions in the
+    group, and ``examples`` up to three other wordings, most frequent first.
+    """
+
+    representative: str
+    count: int
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the question log says; ``dataclasses.asdict`` gives a JSON-ready dict.
+
+    ``top_intents`` counts answered questions. ``top_unanswered`` groups the most recent
+    ``unanswered_considered`` unanswered questions that have text (at most MAX_GROUPED_ROWS).
+    """
+
+    days: int | None
+    since: str | None  # ISO 8601, UTC; None when the whole log is counted
+    questions: int
+    answered: int
+    unanswered: int
+    answer_rate: float  # answered / questions, 0.0 when there are none
+    top_intents: tuple[IntentCount, ...]
+    top_unanswered: tuple[QuestionGroup, ...]
+    unanswered_considered: int
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken to be UTC already, never local time."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _epoch(moment: datetime) -> int:
+    return int(_as_utc(moment).timestamp())
+
+
+def _label(value: str, what: str) -> str:
+    value = value.strip()
+    if not value or len(value) > _LABEL_CHARS:
+        raise ValueError(f"{what} must be 1-{_LABEL_CHARS} characters, got {value!r}")
+    return value
+
+
+def _clean_question(text: str | None) -> str | None:
+    """One line of at most MAX_QUESTION_CHARS, or None when nothing is left.
+
+    NUL is dropped (the sqlite3 shell stops printing at it) and lone surrogates, which cannot
+    be encoded as UTF-8, become U+FFFD.
+    """
+    if text is None:
+        return None
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = " ".join(text.replace("\x00", "").split())
+    return text[:MAX_QUESTION_CHARS] or None
+
+
+def _group_key(text: str) -> str:
+    """Case, punctuation, symbols and spacing off, words sorted: equal keys are duplicates.
+
+    Sorting the words here once makes ``fuzz.ratio`` on keys equal to ``token_sort_ratio`` on
+    the texts, without re-sorting at each of the rows x groups comparisons.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # Categories P (punctuation), S (symbols) and C (controls) only: marks (M) are letters
+    # in Khmer and other scripts, so they must stay.
+    spaced = "".join(" " if unicodedata.category(ch)[0] in "PSC" else ch for ch in folded)
+    return " ".join(sorted(spaced.split()))
+
+
+def group_questions(questions: Iterable[str], *, top: int = 10) -> tuple[QuestionGroup, ...]:
+    """Count questions so that near-duplicates count together; the ``top`` biggest groups.
+
+    Greedy leader clustering: exact duplicates (same :func:`_group_key`) are merged first; the
+    distinct keys are then taken most frequent first, and each joins the best-matching group
+    leader scoring at least GROUP_THRESHOLD, else leads a new group. Work is O(keys x groups),
+    groups capped at MAX_GROUPS. Ties (equally frequent keys or wordings) go roughly by order
+    of appearance, so pass the most recent questions first.
+    """
+    wordings_by_key: dict[str, Counter[str]] = {}
+    for text in questions:
+        key = _group_key(text)
+        if key:
+            wordings_by_key.setdefault(key, Counter())[text] += 1
+    ordered = sorted(wordings_by_key.items(), key=lambda item: -item[1].total())
+
+    leaders: list[str] = []
+    members: list[Counter[str]] = []
+    for key, wordings in ordered:
+        match = process.extractOne(
+            key, leaders, scorer=fuzz.ratio, score_cutoff=GROUP_THRESHOLD, processor=None
+        )
+        if match is not None:
+            members[match[2]].update(wordings)
+        elif len(leaders) < MAX_GROUPS:
+            leaders.append(key)
+            members.append(Counter(wordings))
+
+    groups = []
+    for wordings in members:
+        (representative, _), *others = wordings.most_common(4)
+        groups.append(
+            QuestionGroup(
+                representative=representative,
+                count=wordings.total(),
+                examples=tuple(wording for wording, _ in others),
+            )
+        )
+    groups.sort(key=lambda group: (-group.count, group.representative))
+    return tuple(groups[:top])
+
+
+@contextmanager
+def _immediate(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction. BEGIN IMMEDIATE takes the write lock up front, so two processes
+    never deadlock upgrading a read to a write; busy_timeout makes the second one wait."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+_ERROR_ADVICE = {
+    sqlite3.SQLITE_NOTADB: "is not a SQLite database (file is corrupt?): "
+    "move it away or restore a backup",
+    sqlite3.SQLITE_CORRUPT: "is corrupt: move it away or restore a backup",
+    sqlite3.SQLITE_READONLY: "cannot be written: check permissions of the file and its folder",
+    sqlite3.SQLITE_CANTOPEN: "cannot be opened or created: check permissions of the data folder",
+    sqlite3.SQLITE_PERM: "cannot be written: check permissions of the file and its folder",
+    sqlite3.SQLITE_FULL: "cannot grow: the disk is full",
+    sqlite3.SQLITE_IOERR: "cannot be read or written (I/O error): check the disk and the volume",
+    sqlite3.SQLITE_BUSY: "is locked by another process for too long: is another asem-bot "
+    "writing to it?",
+}
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> StorageError:
+    # Extended result codes (e.g. SQLITE_READONLY_DBMOVED) carry the primary code in the low byte.
+    code = getattr(exc, "sqlite_errorcode", None)
+    advice = _ERROR_ADVICE.get(code & 0xFF) if code is not None else None
+    if advice is None:
+        return StorageError(f"{path}: database error: {exc}")
+    return StorageError(f"{path} {advice} ({exc})")
+
+
+class Storage:
+    """The bot's database. Open with :meth:`open`; every method is safe from any thread."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, clock: Callable[[], datetime]
+    ) -> None:
+        self._connection: sqlite3.Connection | None = connection
+        self._lock = threading.Lock()
+        self._clock = clock
+        self.path = path
+
+    # -- opening and closing ---------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path | str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        retention_days: int | None = None,
+    ) -> Storage:
+        """Open (creating if needed) the database in ``data_dir``, ready to read and write.
+
+        Raises :class:`StorageError` when the folder or file cannot be created or written, the
+        file is not a healthy SQLite database, or a newer asem-bot wrote it. With
+        ``retention_days``, log rows older than that are purged right away.
+        """
+        folder = Path(data_dir).expanduser()
+        path = folder / DB_FILENAME
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StorageError(
+                f"data folder {folder} exists but is not a folder: set ASEM_DATA_DIR to a folder"
+            ) from None
+        except OSError as exc:
+            raise StorageError(
+                f"data folder {folder} cannot be created ({exc.strerror}): create it or check "
+                "permissions of its parent"
+            ) from None
+        if path.is_dir():
+            raise StorageError(f"{path} is a folder, not a database file: move it away")
+
+        connection: sqlite3.Connection | None = None
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so transactions are exactly
+            # as long as written and never left open by the sqlite3 module's implicit BEGIN.
+            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            cls._prepare(connection, path, clock or _utc_now)
+            storage = cls(connection, path, clock or _utc_now)
+        except sqlite3.Error as exc:
+            if connection is not None:
+                connection.close()
+            raise _explain(path, exc) from exc
+        except StorageError:
+            if connection is not None:
+                connection.close()
+            raise
+        if retention_days is not None:
+            try:
+                storage.purge(retention_days)
+            except BaseException:
+                storage.close()
+                raise
+        return storage
+
+    @staticmethod
+    def _prepare(
+        connection: sqlite3.Connection, path: Path, clock: Callable[[], datetime]
+    ) -> None:
+        """Pragmas, health check, version check, migrations and a write that must succeed."""
+        connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        if str(mode).lower() != "wal":
+            # Some network file systems cannot share memory for WAL; sqlite then keeps the old
+            # mode. Still correct, only slower with concurrent readers, so warn and go on.
+            logger.warning("%s: WAL mode unavailable, using journal mode %s", path, mode)
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise StorageError(
+                f"{path} is corrupt ({'; '.join(map(str, problems[:3]))}): "
+                "move it away or restore a backup"
+            )
+
+        found = connection.execute("PRAGMA user_version").fetchone()[0]
+        if found < 0:
+            raise StorageError(
+                f"{path} is not an asem-bot database (schema version {found}): move it away"
+            )
+        if found > SCHEMA_VERSION:
+            raise StorageError(
+                f"{path} was written by a newer asem-bot (schema version {found}, this version "
+                f"knows {SCHEMA_VERSION}): upgrade asem-bot or restore a backup"
+            )
+        for target in range(found + 1, SCHEMA_VERSION + 1):
+            with _immediate(connection):
+                # Another process may have migrated while we waited for the write lock.
+                if connection.execute("PRAGMA user_version").fetchone()[0] != target - 1:
+                    continue
+                for statement in _MIGRATIONS[target - 1]:
+                    connection.execute(statement)
+                # PRAGMA takes no parameters; target is an int we computed.
+                connection.execute(f"PRAGMA user_version = {int(target)}")
+            logger.info("%s: schema migrated to version %d", path, target)
+
+        # A real, committed write: a read-only file or folder fails here, at start, rather
+        # than at the first subscription or quiz answer.
+        with _immediate(connection):
+            connection.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_opened_at', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (_as_utc(clock()).isoformat(timespec="seconds"),),
+            )
+        logger.info("%s: opened (schema version %d)", path, SCHEMA_VERSION)
+
+    def close(self) -> None:
+        """Close the database; further calls raise StorageError. Closing twice is harmless."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return _epoch(self._clock())
+
+    def _live(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise StorageError(f"{self.path}: storage is closed")
+        return self._connection
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for a single statement (atomic on its own in autocommit mode)."""
+        with self._lock:
+            try:
+                yield self._live()
+            except sqlite3.Error as exc:
+                raise _explain(self.path, exc) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction, holding the lock throughout."""
+        with self._lock:
+            try:
+                with _immediate(self._live()) as connection:
+                    yield connection
+            except sqlite3.Error as exc:
+                raise _explain(self.path, exc) from exc
+
+    # -- per-chat settings -----------------------------------------------------------------------
+
+    def chat(self, chat_id: int) -> ChatSettings:
+        """The chat's settings, or the defaults for a chat never stored."""
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT chat_type, lang, subscribed, auto_answer FROM chats WHERE chat_id = ?",
+                (chat_id,),
+            ).fetchone()
+        if row is None:
+            return ChatSettings(chat_id=chat_id)
+        chat_type, lang, subscribed, auto_answer = row
+        return ChatSettings(chat_id, chat_type, lang, bool(subscribed), bool(auto_answer))
+
+    def _upsert_chat(
+        self, db: sqlite3.Connection, chat_id: int, chat_type: str, column: str, value: object
+    ) -> None:
+        if column not in _CHAT_SETTINGS:
+            raise ValueError(f"not a chat setting: {column!r}")
+        # The column name is one of ours (checked above), so formatting it in is safe.
+        now = self._now()
+        db.execute(
+            f"INSERT INTO chats (chat_id, chat_type, {column}, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET chat_type = excluded.chat_type, "
+            f"{column} = excluded.{column}, updated_at = excluded.updated_at",
+            (chat_id, chat_type, value, now, now),
+        )
+
+    def set_language(self, chat_id: int, chat_type: str, lang: str) -> None:
+        chat_type, lang = _label(chat_type, "chat_type"), _label(lang, "lang")
+        with self._writing() as db:
+            self._upsert_chat(db, chat_id, chat_type, "lang", lang)
+
+    def set_subscribed(self, chat_id: int, chat_type: str, subscribed: bool) -> bool:
+        """Subscribe or unsubscribe the chat to the daily post; True if that changed anything."""
+        chat_type = _label(chat_type, "chat_type")
+        with self._writing() as db:
+            row = db.execute("SELECT subscribed FROM chats WHERE chat_id = ?", (chat_id,))
+            current = row.fetchone()
+            if bool(current and current[0]) == subscribed:
+                return False
+            self._upsert_chat(db, chat_id, chat_type, "subscribed", int(subscribed))
+        return True
+
+    def set_auto_answer(self, chat_id: int, chat_type: str, on: bool) -> None:
+        chat_type = _label(chat_type, "chat_type")
+        with self._writing() as db:
+            self._upsert_chat(db, chat_id, chat_type, "auto_answer", int(on))
+
+    def subscribed_chats(self) -> list[int]:
+        with self._reading() as db:
+            rows = db.execute("SELECT chat_id FROM chats WHERE subscribed = 1 ORDER BY chat_id")
+            return [chat_id for (chat_id,) in rows]
+
+    def forget_chat(self, chat_id: int) -> None:
+        """Delete everything kept about a chat (it blocked the bot or was deleted).
+
+        This unsubscribes it, and removes its settings, quiz state, scores and daily-post
+        records. The question log holds no chat id, so nothing there points to it.
+        """
+        with self._writing() as db:
+            for table in ("chats", "quiz_seen", "polls", "quiz_scores", "daily_posts"):
+                db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+        logger.info("forgot chat %d", chat_id)
+
+    # -- quiz rotation and scores ----------------------------------------------------------------
+
+    def quiz_seen(self, chat_id: int) -> set[str]:
+        """Keys of the quiz questions the chat has already had in this round."""
+        with self._reading() as db:
+            rows = db.execute("SELECT quiz_key FROM quiz_seen WHERE chat_id = ?", (chat_id,))
+            return {key for (key,) in rows}
+
+    def mark_quiz_seen(self, chat_id: int, key: str) -> None:
+        with self._writing() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO quiz_seen (chat_id, quiz_key, seen_at) VALUES (?, ?, ?)",
+                (chat_id, key, self._now()),
+            )
+
+    def reset_quiz_seen(self, chat_id: int) -> None:
+        """Start a new round: every question may come again."""
+        with self._writing() as db:
+            db.execute("DELETE FROM quiz_seen WHERE chat_id = ?", (chat_id,))
+
+    def record_poll(self, poll_id: str, chat_id: int, key: str, correct_option: int) -> None:
+        """Remember a quiz poll just sent, so its answers can be scored."""
+        with self._writing() as db:
+            db.execute(
+                "INSERT INTO polls (poll_id, chat_id, quiz_key, correct_option, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id) DO UPDATE SET "
+                "chat_id = excluded.chat_id, quiz_key = excluded.quiz_key, "
+                "correct_option = excluded.correct_option, created_at = excluded.created_at",
+                (poll_id, chat_id, key, correct_option, self._now()),
+            )
+
+    def poll(self, poll_id: str) -> PollRecord | None:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT chat_id, quiz_key, correct_option, created_at FROM polls "
+                "WHERE poll_id = ?",
+                (poll_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        chat_id, key, correct_option, created_at = row
+        created = datetime.fromtimestamp(created_at, UTC)
+        return PollRecord(poll_id, chat_id, key, correct_option, created)
+
+    def record_poll_answer(self, poll_id: str, option_ids: list[int]) -> bool | None:
+        """Score one answer to a quiz poll: None if the poll is unknown, else whether it was right.
+
+        Adds to the chat's answered and correct counts. Who answered is not stored; Telegram
+        lets each user answer a quiz poll once. An empty ``option_ids`` (a retracted vote,
+        which quiz polls do not allow) is not counted and returns False.
+        """
+        with self._writing() as db:
+            row = db.execute(
+                "SELECT chat_id, correct_option FROM polls WHERE poll_id = ?", (poll_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            chat_id, correct_option = row
+            if not option_ids:
+                return False
+            right = list(option_ids) == [correct_option]
+            db.execute(
+                "INSERT INTO quiz_scores (chat_id, answered, correct) VALUES (?, 1, ?) "
+                "ON CONFLICT (chat_id) DO UPDATE SET answered = answered + 1, "
+                "correct = correct + excluded.correct",
+                (chat_id, int(right)),
+            )
+        return right
+
+    def chat_score(self, chat_id: int) -> Score:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT answered, correct FROM quiz_scores WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+        return Score(*row) if row else Score()
+
+    # -- daily post bookkeeping ------------------------------------------------------------------
+
+    def claim_daily_post(self, day: date, chat_id: int) -> bool:
+        """Claim the right to send ``day``'s post to the chat; True for exactly one caller.
+
+        INSERT OR IGNORE on the (day, chat) primary key is atomic in SQLite, so this holds
+        across threads, processes and restarts. Call :meth:`release_daily_post` if sending
+        then fails for a reason worth retrying.
+        """
+        with self._writing() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO daily_posts (day, chat_id, claimed_at) VALUES (?, ?, ?)",
+                (day.isoformat(), chat_id, self._now()),
+            )
+            return cursor.rowcount == 1
+
+    def release_daily_post(self, day: date, chat_id: int) -> None:
+        """Undo a claim so a later attempt may send the post."""
+        with self._writing() as db:
+            db.execute(
+                "DELETE FROM daily_posts WHERE day = ? AND chat_id = ?",
+                (day.isoformat(), chat_id),
+            )
+
+    def daily_posted(self, day: date) -> set[int]:
+        """Chats that have a claim (sent, or being sent) for ``day``."""
+        with self._reading() as db:
+            rows = db.execute("SELECT chat_id FROM daily_posts WHERE day = ?", (day.isoformat(),))
+            return {chat_id for (chat_id,) in rows}
+
+    # -- the question log ------------------------------------------------------------------------
+
+    def log_question(
+        self,
+        *,
+        chat_type: str,
+        lang: str,
+        intent: str | None,
+        confidence: float,
+        answered: bool,
+        question: str | None,
+        at: datetime | None = None,
+    ) -> None:
+        """Log one question. Its text is kept only when it was not answered (see module doc)."""
+        confidence = float(confidence)
+        confidence = min(max(confidence, 0.0), 1.0) if math.isfinite(confidence) else 0.0
+        text = None if answered else _clean_question(question)
+        with self._writing() as db:
+            db.execute(
+                "INSERT INTO question_log "
+                "(at, chat_type, lang, intent, confidence, answered, question) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _epoch(at) if at is not None else self._now(),
+                    chat_type.strip()[:_LABEL_CHARS] or "unknown",
+                    lang.strip()[:_LABEL_CHARS] or "unknown",
+                    intent.strip()[: _LABEL_CHARS * 2] or None if intent is not None else None,
+                    confidence,
+                    int(answered),
+                    text,
+                ),
+            )
+
+    def purge(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
+        """Delete log rows, quiz polls and daily-post records older than ``retention_days``.
+
+        Returns how many rows went. Settings, scores and quiz rotation are kept: they are
+        the chat's state, not a log.
+        """
+        if retention_days < 1:
+            raise ValueError(f"retention_days must be at least 1, got {retention_days}")
+        cutoff = _as_utc(self._clock()) - timedelta(days=retention_days)
+        before, before_day = _epoch(cutoff), cutoff.date().isoformat()
+        with self._writing() as db:
+            deleted = db.execute("DELETE FROM question_log WHERE at < ?", (before,)).rowcount
+            deleted += db.execute("DELETE FROM polls WHERE created_at < ?", (before,)).rowcount
+            deleted += db.execute("DELETE FROM daily_posts WHERE day < ?", (before_day,)).rowcount
+        if deleted:
+            logger.info("purged %d rows older than %d days", deleted, retention_days)
+        return deleted
+
+    def stats(self, *, days: int | None = None, top: int = 10) -> Stats:
+        """Totals, answer rate, top intents and the biggest groups of unanswered questions.
+
+        ``days`` limits everything to the last so many days; None counts the whole log.
+        The grouping runs after the lock is released, but takes up to a few seconds on a full
+        log: from the bot, call it in a worker thread (``asyncio.to_thread``).
+        """
+        if days is not None and days < 1:
+            raise ValueError(f"days must be at least 1 or None, got {days}")
+        if top < 0:
+            raise ValueError(f"top must not be negative, got {top}")
+        since = _as_utc(self._clock()) - timedelta(days=days) if days is not None else None
+        since_epoch = _epoch(since) if since is not None else _EPOCH_MIN
+        with self._reading() as db:
+            questions, answered = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM question_log WHERE at >= ?",
+                (since_epoch,),
+            ).fetchone()
+            intents = db.execute(
+                "SELECT intent, COUNT(*) AS n FROM question_log "
+                "WHERE answered = 1 AND intent IS NOT NULL AND at >= ? "
+                "GROUP BY intent ORDER BY n DESC, intent LIMIT ?",
+                (since_epoch, top),
+            ).fetchall()
+            texts = [
+                text
+                for (text,) in db.execute(
+                    "SELECT question FROM question_log "
+                    "WHERE answered = 0 AND question IS NOT NULL AND at >= ? "
+                    "ORDER BY at DESC, id DESC LIMIT ?",
+                    (since_epoch, MAX_GROUPED_ROWS),
+                )
+            ]
+        return Stats(
+            days=days,
+            since=since.isoformat(timespec="seconds") if since else None,
+            questions=questions,
+            answered=answered,
+            unanswered=questions - answered,
+            answer_rate=answered / questions if questions else 0.0,
+            top_intents=tuple(IntentCount(intent, count) for intent, count in intents),
+            top_unanswered=group_questions(texts, top=top),
+            unanswered_considered=len(texts),
+        )
