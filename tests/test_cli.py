@@ -36,7 +36,7 @@ def bot(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Complete
 def test_ask_one_question_as_plain_text(env: dict[str, str]) -> None:
     result = bot(env, "ask", "wher was asem 5 held?")
     assert result.returncode == 0
-    assert "ASEM5 was held in Hanoi, Viet Nam on 8-9 October 2004." in result.stdout
+    assert "ASEM5 was held in Hanoi, Viet Nam, on 8-9 October 2004." in result.stdout
     assert "<b>" not in result.stdout
 
 

@@ -8,11 +8,16 @@ HTML-escaped unless they are already :class:`Html` (text built from escaped part
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.knowledge import KnowledgeBase, MeetingRef
 from bot.reply import Button, esc
+
+
+_STARTS_WITH_FIELD = re.compile(r"^(?:<[a-z]+>)*\{")
+_FIRST_LETTER = re.compile(r"^((?:<[^>]+>)*)([a-z])")
 
 
 class Html(str):
@@ -94,7 +99,11 @@ class Context:
     def t(self, key: str, **values: object) -> Html:
         """Fill template ``key`` with ``values`` (escaped unless already Html)."""
         template = self.kb.message(key, self.lang)
-        return Html(template.format_map({k: html(v) for k, v in values.items()}))
+        text = template.format_map({k: html(v) for k, v in values.items()})
+        if _STARTS_WITH_FIELD.match(template):
+            # a sentence that opens with a name: "the Netherlands joined" -> "The Netherlands"
+            text = _FIRST_LETTER.sub(lambda m: m[1] + m[2].upper(), text, count=1)
+        return Html(text)
 
     def join(self, items: Iterable[object], last: str = "and_separator") -> Html:
         """ "A, B and C" in the reply language (``last`` names the final separator)."""
@@ -126,7 +135,8 @@ class Context:
         return record.get(self.lang)  # type: ignore[attr-defined]
 
     def country(self, country_id: str) -> str:
-        return self.kb.country_name(country_id, self.lang)
+        """A country's name as written in running text ("the Netherlands")."""
+        return self.kb.country_name(country_id, self.lang, in_text=True)
 
     def place(self, city_id: str) -> str:
         """'Hanoi, Viet Nam'; 'Singapore' for a city-state; 'Gödöllő (near Budapest), Hungary'."""

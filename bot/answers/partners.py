@@ -25,14 +25,14 @@ def group_action(group_id: str) -> str:
 
 def _not_partner(ctx: Context, country_id: str) -> Html:
     record = ctx.kb.non_partners[country_id]
-    text = ctx.t("not_partner", country=ctx.name(record))
+    text = ctx.t("not_partner", country=ctx.country(record.id))
     if record.note:
         text = Html(text + " " + ctx.text(record.note))
     return text
 
 
 def membership(ctx: Context, partner: m.Partner) -> Html:
-    return ctx.t("partner_yes", country=ctx.name(partner), total=len(ctx.kb.partners))
+    return ctx.t("partner_yes", country=ctx.country(partner.id), total=len(ctx.kb.partners))
 
 
 def group_line(ctx: Context, partner: m.Partner) -> Html:
@@ -40,7 +40,9 @@ def group_line(ctx: Context, partner: m.Partner) -> Html:
     region = ""
     if group.region:
         region = " " + ctx.t("in_region", region=ctx.name(ctx.kb.regions[group.region]))
-    return ctx.t("partner_group", country=ctx.name(partner), group=ctx.name(group), region=region)
+    return ctx.t(
+        "partner_group", country=ctx.country(partner.id), group=ctx.name(group), region=region
+    )
 
 
 def joining(ctx: Context, partner: m.Partner) -> Html:
@@ -48,7 +50,7 @@ def joining(ctx: Context, partner: m.Partner) -> Html:
     joined = partner.joined
     summit = kb.summits[joined.summit - 1]
     values = {
-        "country": ctx.name(partner),
+        "country": ctx.country(partner.id),
         "meeting": code(ctx, summit),
         "place": ctx.place(summit.record.city),
         "dates": ctx.dates(summit.start, summit.end),
@@ -96,7 +98,8 @@ def _each_country(ctx: Context, render) -> Answer:  # noqa: ANN001 - a small loc
         parts.append(render(partner) if partner else _not_partner(ctx, country_id))
     buttons = ()
     if len(ctx.countries) == 1 and ctx.countries[0] in ctx.kb.partners:
-        buttons = (Button(ctx.country(ctx.countries[0]), card(ctx.countries[0])),)
+        label = ctx.kb.country_name(ctx.countries[0], ctx.lang)
+        buttons = (Button(label, card(ctx.countries[0])),)
     return Answer("\n\n".join(parts), buttons=buttons)
 
 
@@ -110,7 +113,7 @@ def is_member(ctx: Context) -> Answer:
                 "group_members",
                 count=len(members),
                 group=ctx.name(group),
-                names=ctx.join(ctx.name(p) for p in members),
+                names=ctx.join(ctx.country(p.id) for p in members),
                 description=ctx.text(group.description),
             )
         )
@@ -128,7 +131,11 @@ def is_member(ctx: Context) -> Answer:
                 + joining(ctx, partner)
             )
         )
-    buttons = tuple(Button(ctx.country(c), card(c)) for c in ctx.countries if c in ctx.kb.partners)
+    buttons = tuple(
+        Button(ctx.kb.country_name(c, ctx.lang), card(c))
+        for c in ctx.countries
+        if c in ctx.kb.partners
+    )
     return Answer("\n\n".join(parts), buttons=buttons)
 
 
@@ -246,7 +253,7 @@ def _grouped(ctx: Context, partners: list[m.Partner]) -> list[Html]:
                     "partner_group_list",
                     group=ctx.name(group),
                     count=len(members),
-                    names=ctx.join(ctx.name(p) for p in members),
+                    names=ctx.join(ctx.country(p.id) for p in members),
                 )
             )
     return lines
@@ -297,7 +304,7 @@ def count(ctx: Context) -> Answer:
             asia=len(kb.partners_in_region("asia")),
             europe=len(kb.partners_in_region("europe")),
             institutions=len(institutions),
-            names=ctx.join(ctx.name(p) for p in institutions),
+            names=ctx.join(ctx.country(p.id) for p in institutions),
         )
         lines = _grouped(ctx, partners)
         return Answer(text + "\n" + "\n".join(f"• {x}" for x in lines))

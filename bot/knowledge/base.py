@@ -168,9 +168,14 @@ class KnowledgeBase:
             return partner.joined.date.year
         return self.summits[partner.joined.summit - 1].start.year
 
-    def country_name(self, country_id: str, lang: str = "en") -> str:
+    def country_name(self, country_id: str, lang: str = "en", *, in_text: bool = False) -> str:
+        """The country's name; ``in_text``: as written inside a sentence ("the Netherlands")."""
         record = self.partners.get(country_id) or self.non_partners.get(country_id)
-        return record.name.get(lang) if record else country_id
+        if record is None:
+            return country_id
+        if in_text and record.in_text:
+            return record.in_text.get(lang)
+        return record.name.get(lang)
 
     # -- misc ----------------------------------------------------------------------------------
 

@@ -249,6 +249,7 @@ class Joining(Strict):
 class Partner(Sourced):
     id: Id
     name: Text
+    in_text: Text | None = None  # the name inside a sentence: "the Netherlands"
     group: Id
     joined: Joining
     aliases: Aliases = ()
@@ -260,6 +261,7 @@ class NonPartner(Sourced):
 
     id: Id
     name: Text
+    in_text: Text | None = None
     aliases: Aliases = ()
     note: Text | None = None
 
