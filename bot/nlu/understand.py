@@ -334,6 +334,13 @@ class Understanding:
                 best[intent] = score
         present = {e.type for e in parse.entities}
         other_membership = self._about_other_membership(parse)
+        # entity types whose only values are bodies (the EU, ASEAN) rather than countries
+        bodies_only = {
+            kind
+            for kind in ("country", "group")
+            if (values := {v for e in parse.of_type(kind) for v in e.values})
+            and values <= OTHER_BODIES
+        }
         candidates = []
         for intent, similarity in best.items():
             info = self.intents[intent]
@@ -343,10 +350,13 @@ class Understanding:
                 continue  # a question about the EU or ASEAN itself, not about ASEM
             raw = 100 * similarity
             unused = present - info.accepts
-            score = raw - UNUSED_ENTITY_PENALTY * len(unused - {"organisation"})
-            score -= PRIMARY_EXTRA_PENALTY * len(unused & PRIMARY)
-            if "organisation" in unused:
-                score -= CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
+            # Another body named beside ASEM is a comparison, not the subject ("is ASEM
+            # like the G20?", "Brussels, like the EU?"): it costs little.
+            contrasts = {"organisation"} | (bodies_only if parse.anchored else set())
+            score = raw - UNUSED_ENTITY_PENALTY * len(unused - contrasts)
+            score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & PRIMARY)
+            contrast_cost = CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
+            score -= contrast_cost * len(unused & contrasts)
             if any(
                 n.value and any(n.value in e.values for e in parse.of_type(n.type))
                 for n in info.needs
