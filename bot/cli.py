@@ -213,6 +213,64 @@ def cmd_health(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- link and stats -------------------------------------------------------------------------------
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from bot.campaign.links import LinkError, deep_link, resolve, topics, write_qr
+
+    brain = _brain()
+    if args.list:
+        for topic in topics(brain):
+            print(f"{topic.payload:<32} {topic.title}")
+        return EXIT_OK
+    if not args.topic:
+        print("Give a topic (see 'asem-bot link --list').", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.bot:
+        print("Give the bot's username with --bot or ASEM_BOT_USERNAME.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        url = deep_link(args.bot, resolve(brain, args.topic))
+    except LinkError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    print(url)
+    if args.qr:
+        try:
+            path = write_qr(url, Path(args.qr))
+        except OSError as exc:
+            print(f"Cannot write {args.qr}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        print(f"QR code written to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from bot.config import data_dir_from_env
+    from bot.storage import Storage, StorageError
+
+    data_dir = data_dir_from_env(os.environ)
+    if not (data_dir / "asem-bot.sqlite3").exists():
+        print(f"No question log yet in {data_dir} (the bot creates it when it runs).")
+        return EXIT_OK
+    try:
+        with Storage.open(data_dir) as storage:
+            stats = storage.stats(days=args.days, top=args.top)
+    except StorageError as exc:
+        print(f"asem-bot stats: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if args.json:
+        print(json.dumps(asdict(stats), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from bot.campaign.report import format_stats
+
+    print(format_stats(stats))
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 
@@ -278,6 +336,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exit 0 if the bot wrote $ASEM_DATA_DIR/heartbeat in the last 90 s, else 1.",
     )
     health.set_defaults(func=cmd_health)
+
+    link = commands.add_parser(
+        "link",
+        help="print the deep link of a topic (and a QR code for posters)",
+        description="Print t.me/<bot>?start=<topic>, the link that opens the bot on a fact.",
+    )
+    link.add_argument("topic", nargs="?", help="e.g. summit_13, partner_kh, asef, areas")
+    link.add_argument("--list", action="store_true", help="list every topic with its title")
+    link.add_argument("--qr", metavar="FILE", help="also write a QR code PNG to FILE")
+    link.add_argument(
+        "--bot",
+        default=os.environ.get("ASEM_BOT_USERNAME", ""),
+        help="the bot's username (default: $ASEM_BOT_USERNAME)",
+    )
+    link.set_defaults(func=cmd_link)
+
+    stats = commands.add_parser(
+        "stats",
+        help="what people asked: totals, answer rate, top intents, unanswered questions",
+        description="Read the question log in $ASEM_DATA_DIR and print a summary.",
+    )
+    stats.add_argument("--days", type=int, help="only the last N days")
+    stats.add_argument("--top", type=int, default=10, help="rows per table (default: 10)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.set_defaults(func=cmd_stats)
 
     return parser
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from bot.knowledge import KnowledgeBase, MeetingRef
 from bot.reply import Button, esc
 
-
 _STARTS_WITH_FIELD = re.compile(r"^(?:<[a-z]+>)*\{")
 _FIRST_LETTER = re.compile(r"^((?:<[^>]+>)*)([a-z])")
 

@@ -1,18 +1,27 @@
 """Chat with the bot in a terminal: the same brain as in Telegram, with plain text.
 
 Buttons and "did you mean" suggestions are shown as numbered choices; type the number to pick
-one. ``n``/``p`` page through long lists. Line editing and history come from ``readline``
-where the platform has it (history is kept in ``~/.asem_bot_history``).
+one. ``n``/``p`` page through long lists. ``quiz`` asks a quiz question (answer with its
+number) and ``score`` shows the session's score. Line editing and history come from
+``readline`` where the platform has it (history is kept in ``~/.asem_bot_history``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from bot.brain import Brain
+from bot.campaign.quiz import (
+    QuizMaker,
+    QuizQuestion,
+    check_answer,
+    format_for_terminal,
+    parse_choice,
+)
 from bot.reply import Button, Reply
 
 HISTORY = Path.home() / ".asem_bot_history"
@@ -36,6 +45,10 @@ class TerminalChat:
         self.stdout = stdout or sys.stdout
         self.choices: list[Button] = []
         self.last: Reply | None = None
+        self.quiz: QuizQuestion | None = None  # a question waiting for its answer
+        self.seen: set[str] = set()
+        self.score = [0, 0]  # right, asked
+        self.rng = random.Random()
         self.interactive = self.stdin.isatty() and self.stdout.isatty()
 
     def say(self, text: str = "") -> None:
@@ -49,7 +62,10 @@ class TerminalChat:
                 "Terminal chat. To run the Telegram bot, set TELEGRAM_BOT_TOKEN and run "
                 "'asem-bot run'."
             )
-        self.say("Ask me about ASEM, the Asia-Europe Meeting. Type 'quit' to leave.")
+        self.say(
+            "Ask me about ASEM, the Asia-Europe Meeting. Type 'quiz' for a quiz question, "
+            "'quit' to leave."
+        )
         while True:
             try:
                 line = self._read()
@@ -63,9 +79,40 @@ class TerminalChat:
                 break
             if not text:
                 continue
+            if self.quiz is not None and self.answer_quiz(text):
+                continue
+            if text.lower().lstrip("/") == "quiz":
+                self.ask_quiz()
+                continue
+            if text.lower().lstrip("/") == "score":
+                self.say(f"Quiz score: {self.score[0]} right out of {self.score[1]}.\n")
+                continue
             self.show(self.respond(text))
         self._save_history()
         return 0
+
+    def ask_quiz(self) -> None:
+        maker = QuizMaker(self.brain.kb, self.lang)
+        question, new_round = maker.pick(self.seen, self.rng)
+        if new_round:
+            self.seen.clear()
+        self.seen.add(question.key)
+        self.quiz = question
+        self.say(format_for_terminal(question) + "\n")
+
+    def answer_quiz(self, text: str) -> bool:
+        """Take ``text`` as the answer to the pending quiz question, if it is one."""
+        assert self.quiz is not None
+        choice = parse_choice(self.quiz, text)
+        if choice is None:
+            self.quiz = None  # anything else is a new question to the bot
+            return False
+        right, feedback = check_answer(self.quiz, choice)
+        self.score[0] += right
+        self.score[1] += 1
+        self.quiz = None
+        self.say(feedback + "\n")
+        return True
 
     def respond(self, text: str) -> Reply:
         """A number picks a choice; n/p page a list; anything else is a question."""
