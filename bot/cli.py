@@ -51,9 +51,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return EXIT_PROBLEMS
+    from bot.campaign.daily import DAILY_MESSAGE_KEYS
     from bot.campaign.quiz import QUIZ_MESSAGE_KEYS
 
-    problems = check_brain(kb, frozenset(QUIZ_MESSAGE_KEYS))
+    problems = check_brain(kb, frozenset(QUIZ_MESSAGE_KEYS) | DAILY_MESSAGE_KEYS)
     if problems:
         for problem in problems:
             print(problem)
