@@ -29,25 +29,25 @@ def list_action(kind: str) -> str:
     return Action("meeting.list", (("meeting_kind", kind),)).encode()
 
 
-def main_sentence(ctx: Context, meeting: MeetingRef, focus: str = "place") -> Html:
-    """'<b>ASEM5</b> was held in <b>Hanoi, Viet Nam</b> on 8-9 October 2004.'"""
+def _render(ctx: Context, template: str, meeting: MeetingRef) -> Html:
+    """Fill ``template``_in_person / _virtual / _planned with the meeting's code, place, dates."""
     variant = "planned" if not meeting.held else meeting.record.format
     return ctx.t(
-        f"meeting_{focus}_{variant}",
+        f"{template}_{variant}",
         meeting=code(ctx, meeting),
         place=ctx.place(meeting.record.city),
         dates=ctx.dates(meeting.start, meeting.end),
     )
+
+
+def main_sentence(ctx: Context, meeting: MeetingRef, focus: str = "place") -> Html:
+    """'<b>ASEM5</b> was held in <b>Hanoi, Viet Nam</b>, on 8-9 October 2004.'"""
+    return _render(ctx, f"meeting_{focus}", meeting)
 
 
 def line(ctx: Context, meeting: MeetingRef) -> Html:
-    variant = "planned" if not meeting.held else meeting.record.format
-    return ctx.t(
-        f"meeting_line_{variant}",
-        meeting=code(ctx, meeting),
-        place=ctx.place(meeting.record.city),
-        dates=ctx.dates(meeting.start, meeting.end),
-    )
+    """'<b>ASEM5</b>: Hanoi, Viet Nam, 8-9 October 2004', for lists."""
+    return _render(ctx, "meeting_line", meeting)
 
 
 def extras(ctx: Context, meeting: MeetingRef, *, theme: bool = False) -> list[Html]:
