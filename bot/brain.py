@@ -274,7 +274,8 @@ class Brain:
     def _entity_card(self, parse: Parse, *, alone: bool = True) -> str | None:
         """The card intent for a question that is nothing but one named thing (``alone``),
         or, as a fallback, for a plainly-ASEM question that names one thing."""
-        if (alone and parse.words) or not parse.entities or parse.of_type("organisation"):
+        words = set(parse.words) - {"asem"}  # "cambodia asem" names Cambodia alone
+        if (alone and words) or not parse.entities or parse.of_type("organisation"):
             return None
         types = {e.type for e in parse.entities}
         if not alone and len(types - {"year"}) != 1:

@@ -121,8 +121,16 @@ def _meeting_refs(tokens: list[str]) -> list[Entity]:
             if j < len(tokens) and tokens[j] in NUMBER_WORDS:
                 j += 1
             if j < len(tokens):
-                number = tokens[j].lstrip("#")
-                if number.isdigit() and int(number) not in YEAR_RANGE and 0 < int(number) < 100:
+                number = tokens[j].lstrip("#~")
+                spelled_then_noun = tokens[j].startswith("~") and (
+                    j + 1 < len(tokens) and tokens[j + 1] not in ("summit", "fmm", "meeting")
+                )  # "asem seven" is ASEM7; "asem three pillars" is a count
+                if (
+                    number.isdigit()
+                    and int(number) not in YEAR_RANGE
+                    and 0 < int(number) < 100
+                    and not spelled_then_noun
+                ):
                     end = j + 1
                     if end < len(tokens) and tokens[end] in ("summit", "fmm") and kind == "summit":
                         kind = MEETING_WORDS[tokens[end]]  # "asem 3 fmm"

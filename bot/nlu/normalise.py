@@ -8,7 +8,7 @@ own vocabulary ("sumit" -> "summit"); and last, phrases and chat spellings rewri
 canonical form (``foreign ministers meeting`` -> ``fmm``, ``wen`` -> ``when``).
 
 Ordinals become ``#7`` so that "the 7th summit" and "summit 7" can both be told from "seven
-summits". Everything here is driven by ``knowledge/language.yaml``.
+summits"; spelled numbers become ``~7`` ("asem seven" is ASEM7, "asem three pillars" is not). Everything here is driven by ``knowledge/language.yaml``.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class Normaliser:
         if token in self.ordinals:
             return f"#{self.ordinals[token]}"
         if token in self.numbers:
-            return str(self.numbers[token])
+            return f"~{self.numbers[token]}"  # spelled: "asem three pillars" is not ASEM3
         return token
 
     def __call__(self, text: str) -> list[str]:
@@ -146,14 +146,15 @@ class Normaliser:
         return self._rewrite(tokens)  # ... -> "fmm"
 
     def _combine_numbers(self, tokens: list[str]) -> list[str]:
-        """'twenty one' -> '21', 'twenty first' -> '#21'."""
+        """'twenty one' -> '~21', 'twenty first' -> '#21'."""
         out: list[str] = []
         for token in tokens:
-            if out and out[-1].isdigit() and int(out[-1]) % 10 == 0 and 20 <= int(out[-1]) < 100:
-                digits = token.lstrip("#")
+            tens = out[-1].lstrip("~") if out else ""
+            if tens.isdigit() and int(tens) % 10 == 0 and 20 <= int(tens) < 100:
+                digits = token.lstrip("#~")
                 if digits.isdigit() and 1 <= int(digits) <= 9:
-                    prefix = "#" if token.startswith("#") else ""
-                    out[-1] = f"{prefix}{int(out[-1]) + int(digits)}"
+                    prefix = "#" if token.startswith("#") else "~"
+                    out[-1] = f"{prefix}{int(tens) + int(digits)}"
                     continue
             out.append(token)
         return out

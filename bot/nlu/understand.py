@@ -44,7 +44,9 @@ CONTRAST_PENALTY = 6.0
 # What a question is about: a named one of these that the intent ignores costs more than a
 # detail (a year, a region) does.
 PRIMARY = frozenset({"meeting", "country", "asef", "area", "meeting_kind"})
-PRIMARY_EXTRA_PENALTY = 10.0  # "is ASEM like the G20?": another body named beside ASEM
+PRIMARY_EXTRA_PENALTY = 10.0
+DETAILS = frozenset({"city", "year", "region"})
+UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM  # "is ASEM like the G20?": another body named beside ASEM
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ class Understanding:
             else math.log(1 + n_intents / len(intents))
             for token, intents in intents_with.items()
         }
-        self.unknown_weight = math.log(1 + n_intents)
+        self.unknown_weight = math.log(1 + n_intents) * UNANCHORED_UNKNOWN
         self.postings: dict[str, list[int]] = {}
         self._example_weight: list[float] = []
         self._example_text: list[str] = []
@@ -258,6 +260,8 @@ class Understanding:
             i += 1
             if is_ordinal(token):
                 token = "first" if token == "#1" else "nth"
+            elif token.startswith("~"):
+                token = token[1:]  # a spelled number matches its digits
             slotted.append(token)
             if (
                 token not in self.normalise.vocabulary
@@ -352,7 +356,9 @@ class Understanding:
             unused = present - info.accepts
             # Another body named beside ASEM is a comparison, not the subject ("is ASEM
             # like the G20?", "Brussels, like the EU?"): it costs little.
-            contrasts = {"organisation"} | (bodies_only if parse.anchored else set())
+            contrasts = {"organisation"} | (
+                bodies_only | DETAILS if parse.anchored else set()
+            )  # and in a plainly-ASEM question, a place or year is a detail to check
             score = raw - UNUSED_ENTITY_PENALTY * len(unused - contrasts)
             score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & PRIMARY)
             contrast_cost = CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
