@@ -89,7 +89,10 @@ class Brain:
         rival = next((c for c in candidates[1:] if family(c.intent) != family(best.intent)), None)
         margin = best.score - (rival.score if rival else 0.0)
         if best.score >= ANSWER_AT and margin >= MARGIN:
-            action = Action(best.intent, self._slots(parse, best.intent))
+            intent = best.intent
+            if intent == "area.check" and not parse.of_type("area") and not parse.unknown:
+                intent = "area.list"  # "what are the areas?" names no topic to check
+            action = Action(intent, self._slots(parse, intent))
             return self._compose(action, lang, 0, min(1.0, best.score / 100))
         return self._suggest(parse, candidates, lang)
 

@@ -158,6 +158,7 @@ MESSAGE_KEYS: frozenset[str] = frozenset(
         "area_list_header",
         "area_line",
         "area_yes",
+        "area_no",
         "areas_unverified",
         "asef_founded",
         "asef_about",

@@ -28,6 +28,11 @@ def listing(ctx: Context) -> Answer:
 
 
 def check(ctx: Context) -> Answer:
+    if not ctx.values("area"):
+        # "is space exploration an area?": a topic the list does not have
+        rows = [ctx.t("area_line", number=a.number, name=ctx.text(a.short)) for a in ctx.kb.areas]
+        text = ctx.t("area_no", count=len(ctx.kb.areas)) + "\n" + "\n".join(rows)
+        return Answer(text + _source_note(ctx), parent=Action("area.list").encode())
     parts: list[Html] = []
     for value in ctx.values("area"):
         area = ctx.kb.area(int(value))

@@ -8,7 +8,8 @@ own vocabulary ("sumit" -> "summit"); and last, phrases and chat spellings rewri
 canonical form (``foreign ministers meeting`` -> ``fmm``, ``wen`` -> ``when``).
 
 Ordinals become ``#7`` so that "the 7th summit" and "summit 7" can both be told from "seven
-summits"; spelled numbers become ``~7`` ("asem seven" is ASEM7, "asem three pillars" is not). Everything here is driven by ``knowledge/language.yaml``.
+summits"; spelled numbers become ``~7`` ("asem seven" is ASEM7, "asem three pillars" is
+not). Everything here is driven by ``knowledge/language.yaml``.
 """
 
 from __future__ import annotations

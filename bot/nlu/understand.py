@@ -40,13 +40,13 @@ BETA = 1.5  # >1 weighs covering the example above explaining every word of the 
 FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
 TOP_FOR_CHARS = 40  # character similarity is computed for the best examples only
-CONTRAST_PENALTY = 6.0
+CONTRAST_PENALTY = 6.0  # a body or detail named beside ASEM ("is ASEM like the G20?")
 # What a question is about: a named one of these that the intent ignores costs more than a
 # detail (a year, a region) does.
 PRIMARY = frozenset({"meeting", "country", "asef", "area", "meeting_kind"})
 PRIMARY_EXTRA_PENALTY = 10.0
 DETAILS = frozenset({"city", "year", "region"})
-UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM  # "is ASEM like the G20?": another body named beside ASEM
+UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM
 
 
 @dataclass(frozen=True)
