@@ -35,6 +35,7 @@ MENU = ("about", "summits", "fmms", "partners", "areas", "asef", "cambodia")
 
 ANSWER_AT = 60.0
 CARD_FLOOR = 25.0
+AREA_CHECK_RANGE = 15.0
 SUGGEST_AT = 48.0
 MARGIN = 4.0
 MAX_SUGGESTIONS = 3
@@ -89,9 +90,7 @@ class Brain:
         rival = next((c for c in candidates[1:] if family(c.intent) != family(best.intent)), None)
         margin = best.score - (rival.score if rival else 0.0)
         if best.score >= ANSWER_AT and margin >= MARGIN:
-            intent = best.intent
-            if intent == "area.check" and not parse.of_type("area") and not parse.unknown:
-                intent = "area.list"  # "what are the areas?" names no topic to check
+            intent = self._area_intent(parse, candidates) or best.intent
             action = Action(intent, self._slots(parse, intent))
             return self._compose(action, lang, 0, min(1.0, best.score / 100))
         return self._suggest(parse, candidates, lang)
@@ -190,6 +189,19 @@ class Brain:
             if reply.answered:
                 cards.append(reply)
         return cards[:limit]
+
+    @staticmethod
+    def _area_intent(parse: Parse, candidates: list[Candidate]) -> str | None:
+        """List the areas, or check a topic against them ("does ASEM cooperate on space?").
+
+        The two are worded alike; what tells them apart is whether a topic is named: a known
+        area, or a word the bot does not know (a topic that is not on the list)."""
+        if family(candidates[0].intent) != "area" or parse.of_type("area"):
+            return None
+        check = next((c for c in candidates if c.intent == "area.check"), None)
+        if parse.unknown and check and check.score >= candidates[0].score - AREA_CHECK_RANGE:
+            return "area.check"
+        return "area.list"
 
     def _suggest(self, parse: Parse, candidates: list[Candidate], lang: str) -> Reply:
         suggestions: list[Button] = []

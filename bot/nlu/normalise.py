@@ -34,7 +34,7 @@ _ROMAN = {
     "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16,
 }  # fmt: skip
 _ROMAN_AFTER = {"asem", "summit", "fmm"}
-_NO_SINGULAR = ("ss", "us", "is", "os", "as")
+_NO_SINGULAR = ("ss", "us", "is")
 
 
 def is_ordinal(token: str) -> bool:
