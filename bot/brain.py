@@ -95,6 +95,14 @@ class Brain:
             return self._compose(action, lang, 0, min(1.0, best.score / 100))
         return self._suggest(parse, candidates, lang)
 
+    def question_key(self, text: str, lang: str = "en") -> tuple[object, ...]:
+        """What the answer to ``text`` depends on: two texts with the same key get the same
+        reply ("Where was ASEM5?" and "where was asem 5"), so channels can remember replies."""
+        lang = lang if lang in self.nlu else "en"
+        if not isinstance(text, str) or not text.strip():
+            return (lang,)
+        return (lang, True, *self.nlu[lang].normalise(text))
+
     def run(self, action_text: str, lang: str = "en", page: int = 0) -> Reply | None:
         """Answer an action (a button press or a deep link). None if the action is not valid."""
         action = parse_action(action_text)

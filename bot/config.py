@@ -61,6 +61,9 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "on",
         "keep to Telegram's flood limits and retry after 429; 'off' only for benchmarks",
     ),
+    # Read by the knowledge loader and the brain, not by Settings; listed for completeness.
+    ("ASEM_KNOWLEDGE_DIR", "(built in)", "another knowledge folder than the installed one"),
+    ("ASEM_CACHE_DIR", "~/.cache/asem-bot", "cache of the built understanding index"),
 )
 
 

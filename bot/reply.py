@@ -108,7 +108,7 @@ def html_problems(text: str) -> list[str]:
 
 def truncate_html(text: str, limit: int = MAX_TEXT) -> str:
     """Cut a reply at a line boundary so it fits ``limit`` and keeps its tags balanced."""
-    if len(html_to_plain(text)) <= limit:
+    if len(text) <= limit or len(html_to_plain(text)) <= limit:  # the markup only adds
         return text
     kept: list[str] = []
     for line in text.split("\n"):

@@ -160,9 +160,9 @@ class EntityExtractor:
         self._joined_keys = list(gazetteer.joined)
         # only positions that can begin a name are tried (most words begin none)
         self._first_words = {key[0] for key in gazetteer.exact}
-        self._joined_by_initial: dict[str, list[str]] = {}
-        for key in gazetteer.joined:
-            self._joined_by_initial.setdefault(key[:1], []).append(key)
+        self._joined_prefixes = {
+            key[:n] for key in gazetteer.joined for n in range(1, len(key) + 1)
+        }
 
     def __call__(self, tokens: list[str]) -> list[Entity]:
         entities = _meeting_refs(tokens)
@@ -205,9 +205,7 @@ class EntityExtractor:
     def _match_at(self, tokens: list[str], i: int, taken: set[int]) -> Entity | None:
         first = tokens[i]
         starts_name = first in self._first_words
-        starts_joined = any(
-            key.startswith(first) for key in self._joined_by_initial.get(first[:1], ())
-        )
+        starts_joined = first in self._joined_prefixes
         if starts_name or starts_joined:
             longest = min(self.gaz.max_len, len(tokens) - i)
             for n in range(longest, 0, -1):

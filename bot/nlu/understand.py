@@ -336,37 +336,33 @@ class Understanding:
             intent = intent_of[i]
             if score > best.get(intent, -1.0):
                 best[intent] = score
-        present = {e.type for e in parse.entities}
+        values: dict[str, set[str]] = {}  # entity type -> the values named
+        for entity in parse.entities:
+            values.setdefault(entity.type, set()).update(entity.values)
+        present = set(values)
         other_membership = self._about_other_membership(parse)
         # entity types whose only values are bodies (the EU, ASEAN) rather than countries
         bodies_only = {
-            kind
-            for kind in ("country", "group")
-            if (values := {v for e in parse.of_type(kind) for v in e.values})
-            and values <= OTHER_BODIES
+            kind for kind in ("country", "group") if values.get(kind, {""}) <= OTHER_BODIES
         }
+        # Another body named beside ASEM is a comparison, not the subject ("is ASEM like the
+        # G20?"); in a plainly-ASEM question a place or year is a detail to check: both cost
+        # little.
+        contrasts = {"organisation"} | (bodies_only | DETAILS if parse.anchored else set())
+        contrast_cost = CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
         candidates = []
         for intent, similarity in best.items():
             info = self.intents[intent]
-            if not self._needs_met(info, parse):
+            if not self._needs_met(info, values):
                 continue
             if other_membership and "country" in info.accepts:
                 continue  # a question about the EU or ASEAN itself, not about ASEM
             raw = 100 * similarity
             unused = present - info.accepts
-            # Another body named beside ASEM is a comparison, not the subject ("is ASEM
-            # like the G20?", "Brussels, like the EU?"): it costs little.
-            contrasts = {"organisation"} | (
-                bodies_only | DETAILS if parse.anchored else set()
-            )  # and in a plainly-ASEM question, a place or year is a detail to check
             score = raw - UNUSED_ENTITY_PENALTY * len(unused - contrasts)
             score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & PRIMARY)
-            contrast_cost = CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
             score -= contrast_cost * len(unused & contrasts)
-            if any(
-                n.value and any(n.value in e.values for e in parse.of_type(n.type))
-                for n in info.needs
-            ):
+            if any(n.value and n.value in values.get(n.type, ()) for n in info.needs):
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             candidates.append(Candidate(intent, max(0.0, score), raw))
         candidates.sort(key=lambda c: -c.score)
@@ -402,13 +398,11 @@ class Understanding:
         return bool(bodies) and bool(others)
 
     @staticmethod
-    def _needs_met(info: IntentInfo, parse: Parse) -> bool:
+    def _needs_met(info: IntentInfo, values: dict[str, set[str]]) -> bool:
+        """The question names what the intent needs ("country=kh": Cambodia or nothing)."""
         required = [n for n in info.needs if not n.value]
-        if required and not any(parse.of_type(n.type) for n in required):
+        if required and not any(n.type in values for n in required):
             return False
-        for need in info.needs:
-            if need.value:
-                found = parse.of_type(need.type)
-                if found and not any(need.value in e.values for e in found):
-                    return False
-        return True
+        return all(
+            not n.value or n.type not in values or n.value in values[n.type] for n in info.needs
+        )

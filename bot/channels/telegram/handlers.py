@@ -1,0 +1,304 @@
+"""Telegram handlers: map updates to brain calls and replies; compose no text.
+
+Private chats: /start (with a deep-link payload), the topic commands, /help, /ask and any text
+go to the brain; buttons edit their message in place. Groups: the bot speaks only when spoken
+to (a command, a mention, a reply to one of its messages) or, with /autoanswer on, when the
+brain is sure of an answer; it never sends a decline to a message that was not addressed to it.
+Registration and its order are in :mod:`bot.channels.telegram.app`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Chat, ChatMember, InaccessibleMessage, Message, Update
+from telegram.constants import MessageEntityType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.actions import TOPICS
+from bot.brain import Brain
+from bot.channels.telegram.keyboards import HOME, parse_callback
+from bot.channels.telegram.runtime import (
+    AUTO_ANSWER_AT,
+    Services,
+    ask_brain,
+    deliver,
+    is_group,
+    language,
+    send,
+    send_text,
+    services,
+    think,
+)
+from bot.reply import Reply
+
+log = logging.getLogger(__name__)
+
+# Commands that open a menu topic (see bot.actions.TOPICS); /members is an alias.
+TOPIC_COMMANDS = {
+    "about": "about",
+    "summits": "summits",
+    "fmm": "fmms",
+    "partners": "partners",
+    "members": "partners",
+    "areas": "areas",
+    "asef": "asef",
+    "cambodia": "cambodia",
+}
+MAX_CALLBACK_ANSWER = 200
+SMALLTALK = "smalltalk."  # greetings, thanks, goodbyes: not said unasked in a group
+
+
+async def chat_language(update: Update, svc: Services) -> str:
+    """The language to answer this update in (see :func:`runtime.language`)."""
+    settings = await svc.chat_settings(update.effective_chat)
+    return language(update, svc, settings.lang if settings else None)
+
+
+def _command_name(message: Message) -> str:
+    """``/Summits@asem_bot extra`` -> ``summits``."""
+    first = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    return first[1:].split("@", 1)[0].lower()
+
+
+async def _reply_with(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, lang: str
+) -> None:
+    """Send ``reply`` to the update's message, quoting it in groups."""
+    message = update.effective_message
+    if message is not None:
+        await send(message, services(context), reply, lang, quote=is_group(update.effective_chat))
+
+
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    """Send the fixed message ``key`` from messages.yaml, quoting in groups."""
+    svc = services(context)
+    message = update.effective_message
+    if message is not None:
+        text = svc.message(key, await chat_language(update, svc))
+        await send_text(message, text, quote=is_group(update.effective_chat))
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: the welcome and menu, or the topic a deep link names (``/start summit_13``)."""
+    lang = await chat_language(update, services(context))
+    payload = context.args[0] if context.args else ""
+
+    def work(brain: Brain) -> Reply:
+        opened = brain.open_topic(payload, lang) if payload else None
+        return opened or brain.menu(lang)
+
+    reply = await ask_brain(context, None, ("start", payload, lang), work)
+    await _reply_with(update, context, reply, lang)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the bot can do, in private chats, groups and inline mode."""
+    svc = services(context)
+    lang = await chat_language(update, svc)
+    text = svc.message("tg_help", lang).format(name=context.bot.username or "")
+    message = update.effective_message
+    if message is not None:
+        await send_text(message, text, quote=is_group(update.effective_chat))
+
+
+async def topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/summits, /fmm, /partners (/members), /areas, /asef, /cambodia, /about."""
+    lang = await chat_language(update, services(context))
+    message = update.effective_message
+    action = TOPICS[TOPIC_COMMANDS.get(_command_name(message) if message else "", "about")]
+
+    def work(brain: Brain) -> Reply:
+        return brain.run(action.encode(), lang) or brain.menu(lang)
+
+    reply = await ask_brain(context, None, ("run", action.encode(), lang, 0), work)
+    await _reply_with(update, context, reply, lang)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask <question>: answer the question (a hint when there is none)."""
+    question = " ".join(context.args or ())
+    if question.strip():
+        await _answer(update, context, question)
+    else:
+        await _say(update, context, "tg_ask_hint")
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know, in a private chat: point to /help."""
+    await _say(update, context, "tg_unknown_command")
+
+
+async def autoanswer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/autoanswer on|off: a group admin lets the bot answer clear questions unasked."""
+    svc = services(context)
+    chat = update.effective_chat
+    if chat is None or update.effective_message is None:
+        return
+    if not is_group(chat):
+        await _say(update, context, "tg_autoanswer_private")
+        return
+    wanted = (context.args[0].lower() if context.args else "").strip()
+    if wanted not in ("on", "off"):
+        settings = await svc.chat_settings(chat)
+        state = "on" if settings and settings.auto_answer else "off"
+        await _say(update, context, f"tg_autoanswer_usage_{state}")
+    elif not await is_chat_admin(update, context):
+        await _say(update, context, "tg_only_admins")
+    elif not await think(context, None, lambda: _store_auto_answer(svc, chat, wanted == "on")):
+        await _say(update, context, "tg_settings_unavailable")
+    else:
+        await _say(update, context, f"tg_autoanswer_{wanted}")
+
+
+def _store_auto_answer(svc: Services, chat: Chat, on: bool) -> bool:
+    if svc.storage is None:
+        return False
+    try:
+        svc.storage.set_auto_answer(chat.id, chat.type, on)
+    except Exception:
+        log.exception("could not store the auto-answer setting")
+        return False
+    finally:
+        svc.forget_chat_settings(chat.id)
+    return True
+
+
+async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The sender is the group's creator or an administrator (also when posting anonymously
+    as the group)."""
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    if chat is None or message is None:
+        return False
+    if message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous admin posts as the group itself
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat is a question for the brain."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await _answer(update, context, message.text)
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text in a group: answer a mention or a reply to the bot; else, with auto-answer on,
+    answer only what the brain is sure of; otherwise stay silent."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    text, mentioned = _without_mention(message, context.bot.username)
+    replied_to_bot = (
+        message.reply_to_message is not None
+        and message.reply_to_message.from_user is not None
+        and message.reply_to_message.from_user.id == context.bot.id
+    )
+    await _answer(update, context, text, auto=not (mentioned or replied_to_bot))
+
+
+def _without_mention(message: Message, username: str | None) -> tuple[str, bool]:
+    """The text with ``@botname`` taken out, and whether it was there."""
+    text = message.text or ""
+    if not username:
+        return text, False
+    wanted = "@" + username.lower()
+    mentions = message.parse_entities([MessageEntityType.MENTION])
+    if not any(value.lower() == wanted for value in mentions.values()):
+        return text, False
+    stripped = re.sub(re.escape(wanted) + r"\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(stripped.split()), True
+
+
+async def _answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, auto: bool = False
+) -> None:
+    """Ask the brain, log the question, and send the reply. ``auto``: an unaddressed group
+    message, answered only in auto-answer mode and only when the brain is sure."""
+    svc = services(context)
+    chat = update.effective_chat
+    settings = await svc.chat_settings(chat)
+    if auto and not (settings and settings.auto_answer):
+        return  # an ordinary group message: not for the bot
+    lang = language(update, svc, settings.lang if settings else None)
+    key = ("answer", *svc.brain.question_key(text, lang))  # "ASEM5?" and "asem 5" alike
+    reply = await ask_brain(context, None if auto else chat, key, lambda b: b.answer(text, lang))
+    if auto and not _sure_about_asem(reply):
+        return  # unsure, small talk or not about ASEM: say nothing, log nothing
+    svc.questions.add(chat.type if chat else Chat.PRIVATE, lang, reply, text)
+    await _reply_with(update, context, reply, lang)
+
+
+def _sure_about_asem(reply: Reply) -> bool:
+    """Worth saying unasked in a group: a confident answer about ASEM, not small talk."""
+    intent = reply.intent or ""
+    return (
+        reply.answered and reply.confidence >= AUTO_ANSWER_AT and not intent.startswith(SMALLTALK)
+    )
+
+
+async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo, voice... in a private chat: a short hint that only text is read."""
+    await _say(update, context, "tg_media_hint")
+
+
+# -- buttons --------------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: show its reply in place; a stale or forged button gets the menu."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    lang = await chat_language(update, svc)
+    press = parse_callback(query.data)
+    reply: Reply | None = None
+    if press is not None and press.action == HOME:
+        reply = await ask_brain(context, None, ("menu", lang), lambda b: b.menu(lang))
+    elif press is not None:
+        reply = await ask_brain(
+            context,
+            None,
+            ("run", press.action, lang, press.page),
+            lambda b: b.run(press.action, lang, press.page),
+        )
+    if reply is None:
+        await query.answer(svc.message("tg_stale_button", lang)[:MAX_CALLBACK_ANSWER])
+        reply = await ask_brain(context, None, ("menu", lang), lambda b: b.menu(lang))
+    else:
+        await query.answer()
+    await _show_in_place(query.message, svc, reply, lang)
+
+
+async def _show_in_place(
+    message: Message | InaccessibleMessage | None, svc: Services, reply: Reply, lang: str
+) -> None:
+    """Edit the pressed message to ``reply``; if it can no longer be edited, send a new one."""
+    if message is None:
+        return  # a button on an inline message: only the callback answer is possible
+    markup = svc.keyboard(reply, lang)
+    bot, chat_id = message.get_bot(), message.chat.id
+    try:
+        await deliver(
+            lambda: bot.edit_message_text(
+                reply.text, chat_id, message.message_id, reply_markup=markup
+            )
+        )
+    except BadRequest as exc:
+        if "not modified" in exc.message.lower():
+            return  # the same page pressed twice: nothing to change
+        if "can't be edited" not in exc.message.lower() and "not found" not in exc.message.lower():
+            raise
+        await deliver(lambda: bot.send_message(chat_id, reply.text, reply_markup=markup))

@@ -1,0 +1,367 @@
+"""What every handler shares: the services, asking the brain, sending, and the question log.
+
+The brain and storage are synchronous. :func:`ask_brain` runs the brain in a worker thread so
+the event loop keeps serving other chats, and shows "typing" only when an answer takes longer
+than :data:`TYPING_AFTER` (none should). The brain is pure, so its replies are remembered
+(:class:`Memo`, keyed by the question or button, the language and the day): a popular question
+or a menu button is answered without the thread hop, which costs the event loop more than the
+answer itself. Chat settings are cached for a minute, and the question log is written in
+batches once a second from a worker thread, so storage never sits on an answer's path.
+
+:func:`send` delivers a reply once: a 5xx is retried once, a timeout is not (Telegram may
+already have delivered the message), a blocked chat is noted. Handlers never compose text: it
+comes from the brain or from ``knowledge/messages.yaml``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.ext import Application, ContextTypes
+
+from bot.brain import Brain
+from bot.channels.telegram.keyboards import Labels, keyboard
+from bot.config import Settings
+from bot.reply import Reply
+
+log = logging.getLogger(__name__)
+
+SERVICES = "asem"  # the key of Services in application.bot_data
+TYPING_AFTER = 0.5  # seconds an answer may take before the user sees "typing"
+RETRY_SERVER_ERROR_AFTER = 1.0
+AUTO_ANSWER_AT = 0.8
+"""Auto-answer mode answers unaddressed group messages only when the brain answered with at
+least this confidence: the brain gives 1.0 to clear matches and 0.8 to a bare named thing
+("ASEM7"), and anything below is too unsure to speak up uninvited."""
+REPLIES_REMEMBERED = 4096  # about 1 KB each
+REMEMBER_TEXT_UP_TO = 200  # characters of a question worth remembering the reply to
+SETTINGS_FOR = 60.0  # seconds a chat's settings are cached (our own changes apply at once)
+LOG_EVERY = 1.0  # seconds between question-log writes
+LOG_BACKLOG = 10_000  # entries kept while storage fails; older ones are dropped
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+T = TypeVar("T")
+
+
+class ChatSettingsLike(Protocol):
+    lang: str
+    auto_answer: bool
+
+
+class Store(Protocol):
+    """The part of :class:`bot.storage.Storage` the Telegram channel uses."""
+
+    def chat(self, chat_id: int) -> ChatSettingsLike: ...
+
+    def set_auto_answer(self, chat_id: int, chat_type: str, on: bool) -> Any: ...
+
+    def log_question(
+        self,
+        *,
+        chat_type: str,
+        lang: str,
+        intent: str | None,
+        confidence: float,
+        answered: bool,
+        question: str | None,
+    ) -> Any: ...
+
+
+class Memo(Generic[K, V]):
+    """A least-recently-used map of at most ``size`` entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command for Telegram's menu: its name, the message key of its description, and
+    where it is listed: "private", "groups", and "admins" (the private chats of the bot's
+    admins, ASEM_ADMIN_IDS)."""
+
+    name: str
+    description_key: str
+    scopes: tuple[str, ...] = ("private", "groups")
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    chat_type: str
+    lang: str
+    intent: str | None
+    confidence: float
+    answered: bool
+    question: str | None
+
+
+class QuestionLog:
+    """Questions waiting to be written to storage; :meth:`flush` writes them in one hop.
+
+    Nothing about the asker is kept: chat type, language, intent, confidence, whether it was
+    answered, and the text only when the bot did not answer (as the storage also insists).
+    """
+
+    def __init__(self, storage: Store | None) -> None:
+        self.storage = storage
+        self.pending: list[LoggedQuestion] = []
+
+    def add(self, chat_type: str, lang: str, reply: Reply, text: str) -> None:
+        if self.storage is None:
+            return
+        self.pending.append(
+            LoggedQuestion(
+                chat_type,
+                lang,
+                reply.intent,
+                reply.confidence,
+                reply.answered,
+                None if reply.answered else text,
+            )
+        )
+        if len(self.pending) > LOG_BACKLOG:
+            del self.pending[: len(self.pending) - LOG_BACKLOG]
+            log.warning("the question log is behind; dropped its oldest entries")
+
+    async def flush(self) -> None:
+        """Write what is pending in a worker thread. A failure is logged, never raised; the
+        entries are kept for the next try (within LOG_BACKLOG)."""
+        if not self.pending or self.storage is None:
+            return
+        batch, self.pending = self.pending, []
+        failed = await asyncio.to_thread(self._write, batch)
+        if failed:
+            self.pending[:0] = failed
+
+    def _write(self, batch: list[LoggedQuestion]) -> list[LoggedQuestion]:
+        assert self.storage is not None
+        for done, entry in enumerate(batch):
+            try:
+                self.storage.log_question(
+                    chat_type=entry.chat_type,
+                    lang=entry.lang,
+                    intent=entry.intent,
+                    confidence=entry.confidence,
+                    answered=entry.answered,
+                    question=entry.question,
+                )
+            except Exception:
+                log.exception("could not write the question log; will try again")
+                return batch[done:]
+        return []
+
+
+@dataclass
+class Services:
+    """Everything handlers need, kept in ``application.bot_data[SERVICES]``."""
+
+    brain: Brain
+    settings: Settings
+    storage: Store | None = None
+    commands: list[Command] = field(default_factory=list)
+    questions: QuestionLog = field(init=False)
+    replies: Memo[tuple[Any, ...], Any] = field(init=False)
+    _replies_of: Brain | None = field(default=None, init=False, repr=False)
+    _keyboards: Memo[tuple[Reply, str], InlineKeyboardMarkup | None] = field(init=False)
+    _chats: Memo[int, tuple[float, ChatSettingsLike | None]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.questions = QuestionLog(self.storage)
+        self.replies = Memo(REPLIES_REMEMBERED)
+        self._keyboards = Memo(REPLIES_REMEMBERED)
+        self._chats = Memo(REPLIES_REMEMBERED)
+
+    def message(self, key: str, lang: str = "en") -> str:
+        return self.brain.kb.message(key, lang)
+
+    def labels(self, lang: str) -> Labels:
+        return Labels(
+            back=self.message("button_back", lang),
+            home=self.message("button_home", lang),
+            prev=self.message("button_prev", lang),
+            next=self.message("button_next", lang),
+        )
+
+    def keyboard(self, reply: Reply, lang: str) -> InlineKeyboardMarkup | None:
+        """The reply's keyboard (markups are immutable, so one is built per reply)."""
+        key = (reply, lang)
+        markup = self._keyboards.get(key)
+        if markup is None:
+            markup = keyboard(reply, self.labels(lang))
+            self._keyboards.put(key, markup)
+        return markup
+
+    @property
+    def languages(self) -> set[str]:
+        return set(self.brain.nlu)
+
+    def is_admin_user(self, user_id: int | None) -> bool:
+        """A bot admin (ASEM_ADMIN_IDS), for admin commands; not a group's admin."""
+        return user_id is not None and user_id in self.settings.admin_ids
+
+    def remembered(self, key: tuple[Any, ...]) -> Any:
+        """A reply the brain gave for ``key`` today, if it is still the same brain."""
+        if self._replies_of is not self.brain:  # replaced (a reload, or a test)
+            self.replies.clear()
+            self._replies_of = self.brain
+            return None
+        return self.replies.get((*key, self.brain.today()))
+
+    def remember(self, key: tuple[Any, ...], reply: Any) -> None:
+        if sum(len(part) for part in key if isinstance(part, str)) > REMEMBER_TEXT_UP_TO:
+            return  # long texts hardly repeat; keep the memory small
+        if self._replies_of is self.brain:
+            self.replies.put((*key, self.brain.today()), reply)
+
+    # -- chat settings, cached; storage failures are never fatal --------------------------------
+
+    def read_chat_settings(self, chat_id: int) -> ChatSettingsLike | None:
+        if self.storage is None:
+            return None
+        try:
+            return self.storage.chat(chat_id)
+        except Exception:
+            log.exception("could not read the settings of a chat")
+            return None
+
+    async def chat_settings(self, chat: Chat | None) -> ChatSettingsLike | None:
+        """The chat's stored settings (cached for SETTINGS_FOR seconds); None without
+        storage or when it cannot be read."""
+        if chat is None or self.storage is None:
+            return None
+        cached = self._chats.get(chat.id)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        settings = await asyncio.to_thread(self.read_chat_settings, chat.id)
+        self._chats.put(chat.id, (now + SETTINGS_FOR, settings))
+        return settings
+
+    def forget_chat_settings(self, chat_id: int) -> None:
+        """Call after changing a chat's settings in storage, so the change applies at once."""
+        self._chats.pop(chat_id)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE | Application) -> Services:
+    return context.bot_data[SERVICES]
+
+
+def language(update: Update, svc: Services, stored: str | None = None) -> str:
+    """The chat's stored language if it is not the default, else the user's Telegram
+    language when the bot speaks it, else English."""
+    available = svc.brain.nlu
+    if stored and stored != "en" and stored in available:
+        return stored
+    user = update.effective_user
+    code = (user.language_code or "").split("-")[0].lower() if user else ""
+    return code if code in available else "en"
+
+
+async def ask_brain(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat | None,
+    key: tuple[Any, ...],
+    work: Callable[[Brain], T],
+) -> T:
+    """``work(brain)``: remembered, or run in a worker thread with "typing" in ``chat`` if
+    it is slow. ``key`` names the question (kind, text or action, language...)."""
+    svc = services(context)
+    reply = svc.remembered(key)
+    if reply is None:
+        brain = svc.brain
+        reply = await think(context, chat, lambda: work(brain))
+        svc.remember(key, reply)
+    return reply
+
+
+async def think(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, work: Callable[[], T]) -> T:
+    """Run ``work`` in a worker thread; show "typing" in ``chat`` if it is slow."""
+    task = asyncio.ensure_future(asyncio.to_thread(work))
+    if chat is not None:
+        done, _ = await asyncio.wait({task}, timeout=TYPING_AFTER)
+        if not done:
+            with contextlib.suppress(Exception):
+                await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    return await task
+
+
+def is_group(chat: Chat | None) -> bool:
+    return chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+
+
+async def send(
+    message: Message,
+    svc: Services,
+    reply: Reply,
+    lang: str,
+    *,
+    quote: bool = False,
+) -> Message | None:
+    """Send ``reply`` (HTML and its keyboard) in answer to ``message``; see the module doc."""
+    markup = svc.keyboard(reply, lang)
+    return await deliver(
+        lambda: message.reply_text(reply.text, reply_markup=markup, do_quote=quote)
+    )
+
+
+async def send_text(
+    message: Message, text: str, *, quote: bool = False, plain: bool = False
+) -> Message | None:
+    """Send a fixed text from messages.yaml (HTML unless ``plain``)."""
+    if plain:
+        text = html.escape(text, quote=False)
+    return await deliver(lambda: message.reply_text(text, do_quote=quote))
+
+
+async def deliver(call: Callable[[], Any]) -> Any:
+    """Make one Bot API call that sends something, with the delivery policy above."""
+    try:
+        return await call()
+    except TimedOut:
+        log.warning("sending timed out; not retried, as Telegram may have delivered it")
+    except Forbidden as exc:
+        log.info("cannot send to a chat: %s", exc.message)
+    except BadRequest:
+        raise  # a bug in what we send: the error handler reports it
+    except NetworkError as exc:
+        log.warning("sending failed (%s); retrying once", exc.message)
+        await asyncio.sleep(RETRY_SERVER_ERROR_AFTER)
+        try:
+            return await call()
+        except (NetworkError, Forbidden) as again:
+            log.warning("sending failed again (%s); giving up", again.message)
+    return None
