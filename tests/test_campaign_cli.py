@@ -19,9 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     cache = tmp_path_factory.mktemp("cache")
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ASEM_"))
-    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ASEM_"))}
     return environment | {"ASEM_CACHE_DIR": str(cache), "PYTHONIOENCODING": "utf-8"}
 
 
