@@ -10,10 +10,12 @@ run, alternating, so that the result is a ratio that holds on a noisy machine.
 (a) Capacity: rate limiter off (ASEM_RATE_LIMITER=off), no flood control in the fake. Updates
     answered per second, latency per update from the moment getUpdates handed it to the bot to
     the moment its answer arrived (p50, p99), and CPU per update of the bot process and of
-    this one (the fake server). Two workloads: "repeated" asks 16 questions over and over, as
-    FAQ traffic does (the bot remembers replies, so the brain is asked once per question and
-    day); "distinct" makes every text unique (the same questions in a different mix of upper
-    and lower case), so each one goes through the brain. The echo bot runs with the ASEM
+    this one (the fake server). Three workloads: "repeated" asks 16 questions over and over,
+    as FAQ traffic does (the bot remembers replies, so the brain is asked once per question
+    and day); "distinct" writes those questions each with its own mix of upper and lower case
+    (remembered too: the bot keys replies by the question's normalised words); "novel" asks
+    over a thousand differently worded questions (the development sets), so nearly every one
+    goes through the brain. The echo bot runs with the ASEM
     bot's concurrency and, for reference, with PTB's default of one update at a time.
 (b) Telegram's pace: rate limiter on and the fake enforcing Telegram's flood limits: messages
     per second and 429 answers for both bots (the echo bot with PTB's default AIORateLimiter).
@@ -138,10 +140,28 @@ def start_bot(kind: str, api: FakeBotApi, data_dir: Path, limiter: bool, concurr
     return bot
 
 
-def question(i: int, distinct: bool) -> str:
+def _novel_questions() -> list[str]:
+    """Every question of the development sets: over a thousand different wordings."""
+    import yaml
+
+    texts: list[str] = []
+    for name in ("dev.yaml", "dev2.yaml", "dev3.yaml", "holdout.yaml"):
+        path = ROOT / "tests" / "devset" / name
+        if path.exists():
+            texts += [str(entry["q"]) for entry in yaml.safe_load(path.read_text("utf-8"))]
+    return list(dict.fromkeys(texts))
+
+
+NOVEL = _novel_questions()
+
+
+def question(i: int, distinct: bool | str) -> str:
     """The i-th question of a burst. ``distinct``: the same questions, each written with its
-    own mix of upper and lower case, so that no two texts are equal (nothing is remembered)
-    while the brain, which ignores case, does the same work."""
+    own mix of upper and lower case, so that no two texts are equal (the bot remembers replies
+    by the question's normalised words, so these are remembered too); ``"novel"``: every
+    question worded differently (the development sets), so each one goes through the brain."""
+    if distinct == "novel":
+        return NOVEL[i % len(NOVEL)]
     text = QUESTIONS[i % len(QUESTIONS)]
     if not distinct:
         return text
@@ -161,7 +181,7 @@ def burst(
     *,
     chat_base: int,
     timeout: float,
-    distinct: bool = False,
+    distinct: bool | str = False,
 ) -> Burst:
     """``questions`` questions spread over ``chats`` private chats, all at once."""
     name = bot.name
@@ -204,7 +224,7 @@ def burst(
     return Burst(name, questions, seconds, latencies, flood, bot_cpu, server_cpu)
 
 
-WORKLOADS = (("distinct", True), ("repeated", False))
+WORKLOADS = (("novel", "novel"), ("distinct", True), ("repeated", False))
 
 
 def capacity(

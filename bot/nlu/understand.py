@@ -40,6 +40,7 @@ BETA = 1.5  # >1 weighs covering the example above explaining every word of the 
 FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
 TOP_FOR_CHARS = 40  # character similarity is computed for the best examples only
+COMMON_POSTINGS = 200  # a word in more examples does not by itself make a candidate
 CONTRAST_PENALTY = 6.0  # a body or detail named beside ASEM ("is ASEM like the G20?")
 # What a question is about: a named one of these that the intent ignores costs more than a
 # detail (a year, a region) does.
@@ -167,6 +168,9 @@ class Understanding:
                 " ".join(t for t in tokens if t not in self.normalise.fillers)
             )
         self._known_tokens = [t for t in self.postings if t.isalpha() and len(t) >= 5]
+        # words in many examples (fillers, "asem", "what"): cheap to add, costly to start from
+        self._common = {t for t, ids in self.postings.items() if len(ids) > COMMON_POSTINGS}
+        self._posting_sets = {t: frozenset(self.postings[t]) for t in self._common}
 
     # -- parsing -------------------------------------------------------------------------------
 
@@ -296,6 +300,7 @@ class Understanding:
         unknown_weight = 1.0 if parse.anchored else self.unknown_weight
         matched: dict[int, float] = {}
         query_weight = 0.0
+        common: list[tuple[str, float]] = []  # words in most examples: added to candidates only
         for token in query:
             weight = self.weights.get(token)
             if weight is None:
@@ -303,6 +308,9 @@ class Understanding:
             query_weight += weight
             postings = self.postings.get(token)
             if postings is not None:
+                if token in self._common:
+                    common.append((token, weight))
+                    continue
                 for example in postings:
                     matched[example] = matched.get(example, 0.0) + weight
             elif token.isalpha() and len(token) >= 5:
@@ -314,6 +322,18 @@ class Understanding:
                     gained = self.weights[near] * score / 100 * 0.9
                     for example in self.postings[near]:
                         matched[example] = matched.get(example, 0.0) + gained
+        # Fillers and words such as "asem" are in hundreds of examples; an example sharing
+        # only those cannot be the best one unless nothing else matches at all.
+        if matched:
+            for token, weight in common:
+                holders = self._posting_sets[token]
+                for example in matched:
+                    if example in holders:
+                        matched[example] += weight
+        else:
+            for token, weight in common:
+                for example in self.postings[token]:
+                    matched[example] = matched.get(example, 0.0) + weight
         beta2 = BETA * BETA
         example_weight = self._example_weight
         out: dict[int, float] = {}
