@@ -1,6 +1,6 @@
 """The accuracy reached on the labelled question sets holds (see README, "Quality, measured").
 
-`dev.yaml` and `dev2.yaml` are the tuning sets; `holdout.yaml` is never tuned on. The floors are
+`dev.yaml`, `dev2.yaml` and `dev3.yaml` are the tuning sets; `holdout.yaml` is never tuned on. The floors are
 the figures reached, rounded down: a change that makes the bot understand less fails here.
 """
 
@@ -19,6 +19,7 @@ DEVSET = Path(__file__).parent / "devset"
 FLOORS = {
     "dev.yaml": (0.96, 0.96),
     "dev2.yaml": (0.85, 0.96),
+    "dev3.yaml": (0.90, 0.94),
     "holdout.yaml": (0.90, 0.96),
 }
 

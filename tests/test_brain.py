@@ -300,3 +300,15 @@ def test_answers_never_exceed_telegram_limits(brain: Brain) -> None:
     for question in ("list all partners", "list all asem meetings", "areas of cooperation"):
         reply = valid(brain.answer(question))
         assert re.search(r"\w", reply.text)
+
+
+def test_the_brain_imports_neither_telegram_nor_httpx() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.brain, bot.cli; bot.brain.default_brain().answer('asem 5');"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'httpx')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
