@@ -10,6 +10,7 @@ The variables, their defaults and meaning are listed once, in :data:`VARIABLES`,
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import secrets
@@ -18,11 +19,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 TOKEN_PATTERN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DAILY_TIME = dt.time(9, 0)
+DEFAULT_TIMEZONE = "Asia/Phnom_Penh"
+DEFAULT_LOG_RETENTION_DAYS = 90  # the same as bot.storage.DEFAULT_RETENTION_DAYS
+MAX_LOG_RETENTION_DAYS = 36_500
+CHANNEL_PATTERN = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 _ON = {"on", "1", "true", "yes"}
 _OFF = {"off", "0", "false", "no"}
 
@@ -61,6 +68,23 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "on",
         "keep to Telegram's flood limits and retry after 429; 'off' only for benchmarks",
     ),
+    (
+        "ASEM_CHANNEL_ID",
+        "(none)",
+        "a channel that also gets the fact of the day: its numeric id (-100...) or "
+        "@channelname; the bot must be an admin there",
+    ),
+    ("ASEM_DAILY_TIME", "09:00", "when the fact of the day is posted, HH:MM (24 h)"),
+    (
+        "ASEM_TIMEZONE",
+        DEFAULT_TIMEZONE,
+        "the IANA time zone of ASEM_DAILY_TIME and of the day's date",
+    ),
+    (
+        "ASEM_LOG_RETENTION_DAYS",
+        str(DEFAULT_LOG_RETENTION_DAYS),
+        "days the question log, quiz polls and daily-post records are kept",
+    ),
     # Read by the knowledge loader and the brain, not by Settings; listed for completeness.
     ("ASEM_KNOWLEDGE_DIR", "(built in)", "another knowledge folder than the installed one"),
     ("ASEM_CACHE_DIR", "~/.cache/asem-bot", "cache of the built understanding index"),
@@ -96,6 +120,10 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     rate_limiter: bool = True
+    channel_id: int | str | None = None
+    daily_time: dt.time = DEFAULT_DAILY_TIME
+    timezone: dt.tzinfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -150,6 +178,10 @@ class Settings:
         limiter = (env.get("ASEM_RATE_LIMITER", "").strip() or "on").lower()
         if limiter not in _ON | _OFF:
             problems.append("ASEM_RATE_LIMITER must be 'on' or 'off'")
+        channel = _channel(env.get("ASEM_CHANNEL_ID", "").strip(), problems)
+        daily_time = _daily_time(env.get("ASEM_DAILY_TIME", "").strip() or "09:00", problems)
+        zone = _timezone(env.get("ASEM_TIMEZONE", "").strip() or DEFAULT_TIMEZONE, problems)
+        retention = _retention(env.get("ASEM_LOG_RETENTION_DAYS", "").strip(), problems)
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -164,6 +196,10 @@ class Settings:
             webhook_listen=env.get("ASEM_WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
             webhook_port=port,
             rate_limiter=limiter in _ON,
+            channel_id=channel,
+            daily_time=daily_time,
+            timezone=zone or ZoneInfo(DEFAULT_TIMEZONE),
+            log_retention_days=retention,
         )
 
     @property
@@ -237,4 +273,47 @@ def _port(raw: str, problems: list[str]) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         problems.append(f"ASEM_WEBHOOK_PORT must be a port number 1-65535, not {raw!r}")
         return 0
+    return int(raw)
+
+
+def _channel(raw: str, problems: list[str]) -> int | str | None:
+    if not raw:
+        return None
+    if not CHANNEL_PATTERN.match(raw):
+        problems.append(
+            f"ASEM_CHANNEL_ID must be a numeric chat id (e.g. -1001234567890) or "
+            f"@channelname, not {raw!r}"
+        )
+        return None
+    return raw if raw.startswith("@") else int(raw)
+
+
+def _daily_time(raw: str, problems: list[str]) -> dt.time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        problems.append(f"ASEM_DAILY_TIME must be a time of day as HH:MM, e.g. 09:00, not {raw!r}")
+        return DEFAULT_DAILY_TIME
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _timezone(raw: str, problems: list[str]) -> dt.tzinfo | None:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        problems.append(
+            f"ASEM_TIMEZONE must be an IANA time zone such as {DEFAULT_TIMEZONE} or "
+            f"Europe/Brussels, not {raw!r}"
+        )
+        return None
+
+
+def _retention(raw: str, problems: list[str]) -> int:
+    if not raw:
+        return DEFAULT_LOG_RETENTION_DAYS
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LOG_RETENTION_DAYS:
+        problems.append(
+            f"ASEM_LOG_RETENTION_DAYS must be a whole number of days, 1-{MAX_LOG_RETENTION_DAYS}, "
+            f"not {raw!r}"
+        )
+        return DEFAULT_LOG_RETENTION_DAYS
     return int(raw)

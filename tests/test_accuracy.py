@@ -1,7 +1,8 @@
 """The accuracy reached on the labelled question sets holds (see README, "Quality, measured").
 
-`dev.yaml`, `dev2.yaml` and `dev3.yaml` are the tuning sets; `holdout.yaml` is never tuned on. The floors are
-the figures reached, rounded down: a change that makes the bot understand less fails here.
+`dev.yaml`, `dev2.yaml` and `dev3.yaml` are the tuning sets; `holdout.yaml` is never tuned on.
+The floors are the figures reached, rounded down: a change that makes the bot understand less
+fails here.
 """
 
 from __future__ import annotations
