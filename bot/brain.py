@@ -35,7 +35,7 @@ MENU = ("about", "summits", "fmms", "partners", "areas", "asef", "cambodia")
 
 ANSWER_AT = 60.0
 CARD_FLOOR = 25.0
-AREA_CHECK_RANGE = 15.0
+AREA_CHECK_RANGE = 20.0
 SUGGEST_AT = 48.0
 MARGIN = 4.0
 MAX_SUGGESTIONS = 3
@@ -360,7 +360,7 @@ _KNOWN_FIELDS = {
     "frequency", "role", "country", "total", "group", "date", "decided", "decided_place",
     "decided_year", "names", "description", "what", "number", "amount", "since", "url",
     "partners", "pillars", "proposers", "month", "percent", "label", "day", "countries", "asia",
-    "europe", "institutions", "area", "kinds",
+    "europe", "institutions", "area", "kinds", "time", "zone",
 }  # fmt: skip
 
 
