@@ -144,7 +144,12 @@ class Normaliser:
         tokens = self._combine_numbers(self.basic(text))
         tokens = self._romans(tokens)
         tokens = [self.correct(t) for t in tokens]  # "foriegn minsters" -> "foreign minister"
-        return self._rewrite(tokens)  # ... -> "fmm"
+        for _ in range(3):  # "become a partner" -> "become a member" -> "join"
+            rewritten = self._rewrite(tokens)
+            if rewritten == tokens:
+                break
+            tokens = rewritten
+        return tokens  # ... -> "fmm"
 
     def _combine_numbers(self, tokens: list[str]) -> list[str]:
         """'twenty one' -> '~21', 'twenty first' -> '#21'."""
