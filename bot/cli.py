@@ -53,8 +53,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     from bot.campaign.daily import DAILY_MESSAGE_KEYS
     from bot.campaign.quiz import QUIZ_MESSAGE_KEYS
+    from bot.channels.telegram.campaign import CAMPAIGN_MESSAGE_KEYS
 
-    problems = check_brain(kb, frozenset(QUIZ_MESSAGE_KEYS) | DAILY_MESSAGE_KEYS)
+    problems = check_brain(
+        kb, frozenset(QUIZ_MESSAGE_KEYS) | DAILY_MESSAGE_KEYS | CAMPAIGN_MESSAGE_KEYS
+    )
     if problems:
         for problem in problems:
             print(problem)
@@ -156,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.channels.telegram.app import check_token, run
+    from bot.channels.telegram.campaign import campaign
 
     refused = (
         "asem-bot run: Telegram refused the bot token (check TELEGRAM_BOT_TOKEN; "
@@ -174,15 +178,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return EXIT_PROBLEMS
     brain = _brain()
-    from bot.storage import DEFAULT_RETENTION_DAYS, Storage, StorageError
+    from bot.storage import Storage, StorageError
 
     try:
-        storage = Storage.open(settings.data_dir, retention_days=DEFAULT_RETENTION_DAYS)
+        storage = Storage.open(settings.data_dir, retention_days=settings.log_retention_days)
     except StorageError as exc:
         print(f"asem-bot run: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        run(settings, brain, storage)
+        run(settings, brain, storage, extensions=[campaign])
     except InvalidToken:  # revoked in the meantime
         print(refused, file=sys.stderr)
         return EXIT_USAGE

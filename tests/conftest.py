@@ -13,6 +13,7 @@ and runs it the way tests should (``async with app`` + ``updater.start_polling``
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ from telegram.ext import Application
 
 from bot.brain import Brain, default_brain
 from bot.channels.telegram.app import build_application
+from bot.channels.telegram.campaign import campaign as campaign_extension
 from bot.config import Settings
 from bot.storage import Storage
 
@@ -123,11 +125,23 @@ def start_bot(fake_api: FakeBotApi, brain: Brain, storage: Storage, tmp_path: Pa
     """``async with start_bot() as app:`` runs the real bot against ``fake_api``.
 
     Keywords: ``storage`` (default: the test's SQLite file; None for none), ``env`` (extra
-    environment variables), and anything ``build_application`` takes (``read_timeout``...).
+    environment variables), ``campaign`` (True, or a dict of keywords for the extension such
+    as ``clock``: add the quiz, daily facts and admin commands), and anything
+    ``build_application`` takes (``read_timeout``...).
     """
 
-    def start(*, storage: Any = storage, env: dict[str, str] | None = None, **kwargs: Any):
+    def start(
+        *,
+        storage: Any = storage,
+        env: dict[str, str] | None = None,
+        campaign: bool | dict[str, Any] = False,
+        **kwargs: Any,
+    ):
         settings = bot_settings(fake_api, tmp_path / "data", **(env or {}))
+        if campaign:
+            options = campaign if isinstance(campaign, dict) else {}
+            extension = functools.partial(campaign_extension, **options)
+            kwargs["extensions"] = [*kwargs.get("extensions", ()), extension]
         return running(build_application(settings, brain, storage, **kwargs))
 
     return start

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -144,3 +146,61 @@ def test_help_lists_every_variable() -> None:
                  "ASEM_RATE_LIMITER"):  # fmt: skip
         assert name in text
     assert all(len(line) <= 99 for line in text.splitlines())
+
+
+def test_campaign_defaults_and_values() -> None:
+    s = settings()
+    assert s.channel_id is None
+    assert s.daily_time == dt.time(9, 0)
+    assert s.timezone == ZoneInfo("Asia/Phnom_Penh")
+    assert s.log_retention_days == 90
+    s = settings(
+        ASEM_CHANNEL_ID="@asem_news",
+        ASEM_DAILY_TIME="7:30",
+        ASEM_TIMEZONE="Europe/Brussels",
+        ASEM_LOG_RETENTION_DAYS="30",
+    )
+    assert (s.channel_id, s.daily_time) == ("@asem_news", dt.time(7, 30))
+    assert (s.timezone, s.log_retention_days) == (ZoneInfo("Europe/Brussels"), 30)
+    assert settings(ASEM_CHANNEL_ID="-1001234567890").channel_id == -1001234567890
+
+
+def test_campaign_problems_are_clear() -> None:
+    found = problems(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        ASEM_CHANNEL_ID="asem news",
+        ASEM_DAILY_TIME="25:00",
+        ASEM_TIMEZONE="Mars/Olympus_Mons",
+        ASEM_LOG_RETENTION_DAYS="0",
+    )
+    assert len(found) == 4
+    joined = "\n".join(found)
+    for words in ("ASEM_CHANNEL_ID", "@channelname", "ASEM_DAILY_TIME", "HH:MM", "ASEM_TIMEZONE",
+                  "'Mars/Olympus_Mons'", "ASEM_LOG_RETENTION_DAYS", "1-36500"):  # fmt: skip
+        assert words in joined
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ASEM_DAILY_TIME", "9"),
+        ("ASEM_DAILY_TIME", "09:60"),
+        ("ASEM_DAILY_TIME", "9am"),
+        ("ASEM_TIMEZONE", "../../etc/passwd"),
+        ("ASEM_TIMEZONE", "Asia"),
+        ("ASEM_LOG_RETENTION_DAYS", "-5"),
+        ("ASEM_LOG_RETENTION_DAYS", "ninety"),
+        ("ASEM_LOG_RETENTION_DAYS", "٣"),  # a digit, but not an ASCII one
+        ("ASEM_CHANNEL_ID", "@ab"),
+        ("ASEM_CHANNEL_ID", "https://t.me/asem"),
+    ],
+)
+def test_bad_campaign_values(name: str, value: str) -> None:
+    [problem] = problems(TELEGRAM_BOT_TOKEN=TOKEN, **{name: value})
+    assert name in problem
+
+
+def test_help_lists_the_campaign_variables() -> None:
+    text = variables_help()
+    for name in ("ASEM_CHANNEL_ID", "ASEM_DAILY_TIME", "ASEM_TIMEZONE", "ASEM_LOG_RETENTION_DAYS"):
+        assert name in text
