@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bot.actions import TOPICS, Action, from_deep_link, parse_action
 from bot.answers import COMPOSERS, MESSAGE_KEYS, Context, family, prose
-from bot.knowledge import KnowledgeBase, Problem, default_knowledge_dir, load_knowledge
+from bot.knowledge import KnowledgeBase, Problem, default_knowledge_dir
 from bot.nlu.understand import SLOT, Candidate, Need, Parse, Understanding
 from bot.reply import Button, Reply, html_problems, truncate_html
 
@@ -478,6 +478,8 @@ def load_brain(directory: Path | str | None = None, *, cache: bool = True) -> Br
                 return brain
         except Exception:  # a broken cache is rebuilt, never fatal
             log.debug("ignoring unreadable brain cache %s", path, exc_info=True)
+    from bot.knowledge.loader import load_knowledge  # YAML and validation: only when building
+
     brain = Brain(load_knowledge(root))
     if path is not None:
         try:

@@ -19,11 +19,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a command runs, so `ask` starts fast
+    from bot.brain import Brain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
-def _brain(knowledge: str | None = None):  # noqa: ANN202 - imported lazily
+def _brain(knowledge: str | None = None) -> Brain:
     from bot.brain import load_brain
     from bot.knowledge import KnowledgeError
 
@@ -88,7 +92,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask_jsonl(brain, lang: str) -> int:  # noqa: ANN001
+def _ask_jsonl(brain: Brain, lang: str) -> int:
     """One JSON object per input line, flushed at once. Bad input never stops the stream."""
     stdin = sys.stdin.buffer
     out = sys.stdout

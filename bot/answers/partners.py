@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.actions import Action
 from bot.answers import cambodia
 from bot.answers.base import Answer, Context, Html
@@ -91,7 +93,7 @@ def hosted(ctx: Context, country_id: str) -> list:
     return [mt for mt in ctx.kb.all_meetings() if ctx.kb.meeting_country(mt) == country_id]
 
 
-def _each_country(ctx: Context, render) -> Answer:  # noqa: ANN001 - a small local callback
+def _each_country(ctx: Context, render: Callable[[m.Partner], Html]) -> Answer:
     parts: list[Html] = []
     for country_id in ctx.countries:
         partner = ctx.kb.partners.get(country_id)

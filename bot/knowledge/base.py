@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.knowledge import models as m
-from bot.knowledge.yamlfile import Problem, YamlDocument
+from bot.knowledge.problems import Problem
+
+if TYPE_CHECKING:
+    from bot.knowledge.yamlfile import YamlDocument
 
 MeetingKindId = Literal["summit", "fmm"]
 

@@ -7,7 +7,6 @@ reason) so an editor can fix them in one go.
 
 from __future__ import annotations
 
-import os
 import types
 import typing
 from pathlib import Path
@@ -19,6 +18,8 @@ from rapidfuzz import process
 from bot.knowledge import models as m
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.checks import check_knowledge
+from bot.knowledge.paths import default_knowledge_dir
+from bot.knowledge.problems import KnowledgeError
 from bot.knowledge.yamlfile import Problem, YamlDocument, read_yaml
 
 # One schema per file; the order is the order problems are reported in.
@@ -36,42 +37,23 @@ FILES: dict[str, type[BaseModel]] = {
     "language.yaml": m.LanguageFile,
 }
 
-ENV_KNOWLEDGE_DIR = "ASEM_KNOWLEDGE_DIR"
-
-
-class KnowledgeError(Exception):
-    """The knowledge base is not valid; ``problems`` says where and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems), key=_problem_order)
-        super().__init__(f"{len(self.problems)} problem(s) in the knowledge base")
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
-
 
 def _problem_order(problem: Problem) -> tuple[int, str, int]:
+    """Problems in the order of FILES, then by file and line."""
     names = list(FILES)
     base = Path(problem.file).name
     return (names.index(base) if base in names else len(names), problem.file, problem.line)
 
 
-def default_knowledge_dir() -> Path:
-    """``$ASEM_KNOWLEDGE_DIR``, else the copy shipped in the wheel, else the source tree's."""
-    configured = os.environ.get(ENV_KNOWLEDGE_DIR, "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    packaged = Path(__file__).resolve().parent.parent / "_knowledge"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "knowledge"
+def _error(problems: list[Problem]) -> KnowledgeError:
+    return KnowledgeError(sorted(set(problems), key=_problem_order))
 
 
 def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     """Read, validate and index the knowledge base. Raises :class:`KnowledgeError`."""
     root = Path(directory) if directory is not None else default_knowledge_dir()
     if not root.is_dir():
-        raise KnowledgeError([Problem(str(root), 0, "knowledge folder not found")])
+        raise _error([Problem(str(root), 0, "knowledge folder not found")])
     problems: list[Problem] = []
     parsed: dict[str, BaseModel] = {}
     documents: dict[str, YamlDocument] = {}
@@ -86,10 +68,10 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         except ValidationError as exc:
             problems += [_explain(doc, schema, error) for error in exc.errors()]
     if problems:
-        raise KnowledgeError(problems)
+        raise _error(problems)
     problems = check_knowledge(parsed, documents)
     if problems:
-        raise KnowledgeError(problems)
+        raise _error(problems)
     return KnowledgeBase.from_files(parsed, root, documents)
 
 

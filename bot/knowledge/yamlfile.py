@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge.problems import Problem
+
 try:  # libyaml is several times faster; the pure-Python loader gives the same result.
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
@@ -22,18 +24,6 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 Path_ = tuple[str | int, ...]
 _STR = "tag:yaml.org,2002:str"
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in the knowledge base, shown as ``file:line: message``."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 @dataclass
