@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import KnowledgeBase
-from bot.nlu.normalise import Normaliser, is_ordinal
+from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
 
 MEETING_WORDS = {"asem": "summit", "summit": "summit", "fmm": "fmm"}
 NUMBER_WORDS = {"number", "no", "nr", "num", "meeting"}  # "asem meeting 7", "summit no 7"
@@ -158,6 +158,7 @@ class EntityExtractor:
         self.gaz = gazetteer
         self.normalise = normalise
         self._joined_keys = list(gazetteer.joined)
+        self._fuzzy: dict[str, str | None] = {}  # an unknown word -> the name it is (memo)
         # only positions that can begin a name are tried (most words begin none)
         self._first_words = {key[0] for key in gazetteer.exact}
         self._joined_prefixes = {
@@ -232,9 +233,16 @@ class EntityExtractor:
             text = "".join(span)
             if len(text) < 5:
                 continue
-            best = process.extractOne(text, self._joined_keys, scorer=fuzz.ratio, score_cutoff=86)
-            if best:
-                return self._entity(self.gaz.joined[best[0]], i, i + n, " ".join(span))
+            key = self._fuzzy.get(text, "")
+            if key == "":
+                best = process.extractOne(
+                    text, self._joined_keys, scorer=fuzz.ratio, score_cutoff=86
+                )
+                key = self._fuzzy.setdefault(text, best[0] if best else None)
+                if len(self._fuzzy) > MEMO_SIZE:  # unknown words are endless: stay small
+                    self._fuzzy.clear()
+            if key is not None:
+                return self._entity(self.gaz.joined[key], i, i + n, " ".join(span))
         return None
 
     def _joinable(self, span: list[str]) -> bool:

@@ -24,6 +24,7 @@ from rapidfuzz.distance import OSA
 from bot.knowledge.models import Lexicon
 
 MAX_INPUT_CHARS = 500
+MEMO_SIZE = 20_000  # words remembered by the typo corrector
 """Longer input is cut before matching, so the time per question stays bounded."""
 
 _ORDINAL_SUFFIX = re.compile(r"^(\d{1,3})(st|nd|rd|th)$")
@@ -94,6 +95,7 @@ class Normaliser:
         }
         self.vocabulary: frozenset[str] = frozenset()
         self._targets: list[str] = []
+        self._corrected: dict[str, str] = {}  # an unknown word -> its correction (memo)
         self._by_initial: dict[str, list[str]] = {}
 
     def _key(self, word: str) -> str:
@@ -106,6 +108,7 @@ class Normaliser:
         vocab |= {w for key in self.synonyms for w in key}  # "thnx" is known, not a typo
         self.vocabulary = frozenset(vocab | self.fillers)
         self._targets = sorted(vocab - self.fillers)  # a typo is never "corrected" to a filler
+        self._corrected = {}
         self._by_initial = {}
         for word in self._targets:
             self._by_initial.setdefault(word[0], []).append(word)
@@ -194,6 +197,14 @@ class Normaliser:
         """
         if len(token) < 5 or token in self.vocabulary or not token.isalpha():
             return token  # short words have too many neighbours ("king" is not "kind")
+        known = self._corrected.get(token)
+        if known is None:
+            known = self._corrected.setdefault(token, self._closest(token))
+            if len(self._corrected) > MEMO_SIZE:  # unknown words are endless: stay small
+                self._corrected.clear()
+        return known
+
+    def _closest(self, token: str) -> str:
         edits = 1 if len(token) <= 7 else 2
         candidates = self._by_initial.get(token[0], ())
         best = process.extractOne(token, candidates, scorer=OSA.distance, score_cutoff=edits)

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import Question
 from bot.nlu.entities import Entity, EntityExtractor, build_gazetteer
-from bot.nlu.normalise import Normaliser, is_ordinal
+from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
 
 SLOT = {
     "meeting": "<m>",
@@ -168,6 +168,7 @@ class Understanding:
                 " ".join(t for t in tokens if t not in self.normalise.fillers)
             )
         self._known_tokens = [t for t in self.postings if t.isalpha() and len(t) >= 5]
+        self._near_words: dict[str, list[tuple[str, float]]] = {}
         # words in many examples (fillers, "asem", "what"): cheap to add, costly to start from
         self._common = {t for t, ids in self.postings.items() if len(ids) > COMMON_POSTINGS}
         self._posting_sets = {t: frozenset(self.postings[t]) for t in self._common}
@@ -314,9 +315,7 @@ class Understanding:
                 for example in postings:
                     matched[example] = matched.get(example, 0.0) + weight
             elif token.isalpha() and len(token) >= 5:
-                for near, score, _ in process.extract(
-                    token, self._known_tokens, scorer=fuzz.ratio, score_cutoff=82, limit=3
-                ):
+                for near, score in self._near(token):
                     if near in query:
                         continue
                     gained = self.weights[near] * score / 100 * 0.9
@@ -346,6 +345,21 @@ class Understanding:
             ratio = fuzz.token_sort_ratio(text, self._example_text[i]) / 100
             out[i] = WORD_SHARE * out[i] + (1 - WORD_SHARE) * ratio
         return out
+
+    def _near(self, token: str) -> list[tuple[str, float]]:
+        """Known words spelt close to an unknown one ("organisation" ~ "organised"), memoised."""
+        near = self._near_words.get(token)
+        if near is None:
+            near = [
+                (word, score)
+                for word, score, _ in process.extract(
+                    token, self._known_tokens, scorer=fuzz.ratio, score_cutoff=82, limit=3
+                )
+            ]
+            self._near_words[token] = near
+            if len(self._near_words) > MEMO_SIZE:  # unknown words are endless: stay small
+                self._near_words.clear()
+        return near
 
     def rank(self, parse: Parse) -> list[Candidate]:
         if not parse.content or self._about_another_body(parse):
