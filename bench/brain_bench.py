@@ -64,10 +64,17 @@ def ask_process(question: str, env: dict[str, str]) -> tuple[float, int]:
     return elapsed, rss
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: this shared machine's speed varies by 2x over a
+    day, so figures are only comparable beside this reference."""
+    return min(timed(lambda: sum(range(10_000_000)), 3))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    reference = machine_speed()
 
     load_times = timed(load_knowledge, args.rounds)
     kb = load_knowledge()
@@ -114,6 +121,7 @@ def main() -> None:
         f"   peak RSS {max(r for _, r in cold) / 1024:5.1f} MiB"
     )
     print(f"this process peak RSS              {in_process_rss / 1024:7.1f} MiB")
+    print(f"machine reference: sum(range(10**7)) takes {reference * ms:.0f} ms (lower = faster)")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.actions import Action
 from bot.answers import cambodia
 from bot.answers.base import Answer, Context, Html
 from bot.answers.meetings import card_action, code
-from bot.knowledge import models as m
 from bot.reply import Button, paginate
+
+if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
+    from bot.knowledge import models as m
 
 PER_PAGE = 15
 

@@ -29,10 +29,13 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.answers.base import Context
 from bot.knowledge import KnowledgeBase, MeetingRef
-from bot.knowledge import models as m
+
+if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
+    from bot.knowledge import models as m
 
 logger = logging.getLogger(__name__)
 

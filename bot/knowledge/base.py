@@ -9,10 +9,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.knowledge import models as m
+from bot.knowledge.frozen import freeze
 from bot.knowledge.problems import Problem
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the records are frozen copies (bot.knowledge.frozen) shaped like these
+    from bot.knowledge import models as m
     from bot.knowledge.yamlfile import YamlDocument
 
 MeetingKindId = Literal["summit", "fmm"]
@@ -96,12 +97,12 @@ class KnowledgeBase:
     def from_files(
         cls, files: dict[str, Any], root: Path, docs: dict[str, YamlDocument] | None = None
     ) -> KnowledgeBase:
+        locations = _locations(files, docs or {})
+        files = {name: freeze(parsed) for name, parsed in files.items()}
         meetings: m.MeetingsFile = files["meetings.yaml"]
         partners: m.PartnersFile = files["partners.yaml"]
         areas: m.AreasFile = files["areas.yaml"]
-        questions = tuple(
-            q for f in files.values() if isinstance(f, m.WithQuestions) for q in f.questions
-        )
+        questions = tuple(q for f in files.values() for q in getattr(f, "questions", ()))
 
         def index(items: Any, key: str = "id") -> MappingProxyType[str, Any]:
             return MappingProxyType({getattr(item, key): item for item in items})
@@ -126,7 +127,7 @@ class KnowledgeBase:
             questions=questions,
             messages=MappingProxyType(dict(files["messages.yaml"].messages)),
             lexicons=MappingProxyType(dict(files["language.yaml"].languages)),
-            locations=MappingProxyType(_locations(files, docs or {})),
+            locations=MappingProxyType(locations),
         )
 
     # -- meetings ------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ def _locations(
             continue
         for i, question in enumerate(getattr(parsed, "questions", ())):
             found[("intent", question.intent)] = (doc.file, doc.line_of(("questions", i)))
-        if isinstance(parsed, m.MessagesFile):
+        if name == "messages.yaml":
             for key in parsed.messages:
                 found[("message", key)] = (doc.file, doc.line_of(("messages", key), key=True))
     return found

@@ -17,11 +17,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge.models import Lexicon
+if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
+    from bot.knowledge.models import Lexicon
+
 
 MAX_INPUT_CHARS = 500
 MEMO_SIZE = 20_000  # words remembered by the typo corrector

@@ -13,13 +13,16 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import KnowledgeBase
-from bot.knowledge.models import Question
 from bot.nlu.entities import Entity, EntityExtractor, build_gazetteer
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
+
+if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
+    from bot.knowledge.models import Question
 
 SLOT = {
     "meeting": "<m>",
