@@ -190,7 +190,15 @@ class KnowledgeBase:
         return self.messages[key].get(lang)
 
     def question(self, intent: str) -> m.Question | None:
-        return next((q for q in self.questions if q.intent == intent), None)
+        return self._questions_by_intent.get(intent)
+
+    @property
+    def _questions_by_intent(self) -> dict[str, m.Question]:
+        index = self.__dict__.get("_question_index")
+        if index is None:  # built once, on first use (the dataclass itself is frozen)
+            index = {q.intent: q for q in self.questions}
+            object.__setattr__(self, "_question_index", index)
+        return index
 
     def problem(self, question: m.Question, message: str) -> Problem:
         file, line = self.locations.get(("intent", question.intent), (str(self.root), 0))

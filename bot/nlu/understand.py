@@ -10,9 +10,9 @@ the intent has no use for costs points); the intent decides *which fact* about i
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -69,6 +69,16 @@ class IntentInfo:
     name: str
     needs: tuple[Need, ...]
     accepts: frozenset[str]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Entity types of which the question must name one (any of them)."""
+        return tuple(n.type for n in self.needs if not n.value)
+
+    @property
+    def valued(self) -> tuple[Need, ...]:
+        """``country=kh``: if a country is named it must be Cambodia (none: Cambodia)."""
+        return tuple(n for n in self.needs if n.value)
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,7 @@ class Understanding:
         for question in kb.questions:
             self._add_question(question)
         self._index()
+        self._needs = {name: (info.required, info.valued) for name, info in self.intents.items()}
 
     def _add_question(self, question: Question) -> None:
         accepts: set[str] = set()
@@ -344,7 +355,8 @@ class Understanding:
             recall = hit / example_weight[i]  # how much of the example the question has
             out[i] = (1 + beta2) * precision * recall / (beta2 * precision + recall)
         text = " ".join(parse.content)
-        for i in heapq.nlargest(TOP_FOR_CHARS, out, key=out.__getitem__):
+        best = sorted(out.items(), key=itemgetter(1), reverse=True)[:TOP_FOR_CHARS]
+        for i, _ in best:
             ratio = fuzz.token_sort_ratio(text, self._example_text[i]) / 100
             out[i] = WORD_SHARE * out[i] + (1 - WORD_SHARE) * ratio
         return out
@@ -373,6 +385,7 @@ class Understanding:
             intent = intent_of[i]
             if score > best.get(intent, -1.0):
                 best[intent] = score
+        needs = self._needs
         values: dict[str, set[str]] = {}  # entity type -> the values named
         for entity in parse.entities:
             values.setdefault(entity.type, set()).update(entity.values)
@@ -390,7 +403,10 @@ class Understanding:
         candidates = []
         for intent, similarity in best.items():
             info = self.intents[intent]
-            if not self._needs_met(info, values):
+            required, valued = needs[intent]
+            if required and not any(kind in values for kind in required):
+                continue
+            if any(n.type in values and n.value not in values[n.type] for n in valued):
                 continue
             if other_membership and "country" in info.accepts:
                 continue  # a question about the EU or ASEAN itself, not about ASEM
@@ -399,7 +415,7 @@ class Understanding:
             score = raw - UNUSED_ENTITY_PENALTY * len(unused - contrasts)
             score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & PRIMARY)
             score -= contrast_cost * len(unused & contrasts)
-            if any(n.value and n.value in values.get(n.type, ()) for n in info.needs):
+            if any(n.value in values.get(n.type, ()) for n in valued):
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             candidates.append(Candidate(intent, max(0.0, score), raw))
         candidates.sort(key=lambda c: -c.score)
@@ -433,13 +449,3 @@ class Understanding:
         ]
         others = [v for v in countries if v not in OTHER_BODIES]
         return bool(bodies) and bool(others)
-
-    @staticmethod
-    def _needs_met(info: IntentInfo, values: dict[str, set[str]]) -> bool:
-        """The question names what the intent needs ("country=kh": Cambodia or nothing)."""
-        required = [n for n in info.needs if not n.value]
-        if required and not any(n.type in values for n in required):
-            return False
-        return all(
-            not n.value or n.type not in values or n.value in values[n.type] for n in info.needs
-        )
