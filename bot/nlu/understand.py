@@ -438,7 +438,7 @@ class Understanding:
     def _about_other_membership(parse: Parse) -> bool:
         """ "When did Croatia join the EU?", "is Cambodia in ASEAN?": membership of a body
         that is itself an ASEM partner or group, with no word of ASEM in the question."""
-        if "asem" in parse.tokens:
+        if "asem" in parse.tokens or "group" in parse.tokens:  # "the ASEAN group" is ASEM's
             return False
         countries = [v for e in parse.of_type("country") for v in e.values]
         if "eu" in countries and not parse.of_type("meeting_kind") and len(countries) == 1:
