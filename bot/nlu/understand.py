@@ -425,7 +425,7 @@ class Understanding:
     def _about_another_body(parse: Parse) -> bool:
         """A question about another organisation, with no word of ASEM in it: "When is the next
         G20 summit?", "is Russia in the G20?", "the EU-China summit"."""
-        if "asem" in parse.tokens or parse.of_type("meeting") or parse.of_type("asef"):
+        if parse.anchored:  # "ASEM", a meeting, ASEF, an FMM or a SOM is named
             return False
         if parse.of_type("organisation"):
             return True
@@ -436,16 +436,17 @@ class Understanding:
 
     @staticmethod
     def _about_other_membership(parse: Parse) -> bool:
-        """ "When did Croatia join the EU?", "is Cambodia in ASEAN?": membership of a body
-        that is itself an ASEM partner or group, with no word of ASEM in the question."""
-        if "asem" in parse.tokens or "group" in parse.tokens:  # "the ASEAN group" is ASEM's
+        """Membership of a body that is itself an ASEM partner or group, with no word of ASEM
+        in the question: "When did Croatia join the EU?", "is Cambodia in ASEAN?"."""
+        if parse.anchored or "group" in parse.tokens:  # "the ASEAN group" is ASEM's
             return False
         countries = [v for e in parse.of_type("country") for v in e.values]
         if "eu" in countries and not parse.of_type("meeting_kind") and len(countries) == 1:
             # "who founded the European Union": the EU as the subject, not as a partner
             return "founded" in parse.tokens or "join" in parse.tokens
-        bodies = [v for v in countries if v in OTHER_BODIES] + [
+        # the EU is a body one joins; the ASEAN Secretariat is not (ASEAN, the group, is)
+        bodies = [v for v in countries if v == "eu"] + [
             v for e in parse.of_type("group") for v in e.values if v in OTHER_BODIES
         ]
-        others = [v for v in countries if v not in OTHER_BODIES]
+        others = [v for v in countries if v != "eu"]
         return bool(bodies) and bool(others)
