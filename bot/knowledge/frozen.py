@@ -48,11 +48,22 @@ def freeze(value: Any) -> Any:
     """A deep, immutable copy of a validated model (pydantic) as Records and tuples."""
     from pydantic import BaseModel
 
-    if isinstance(value, BaseModel):
-        fields = {name: freeze(getattr(value, name)) for name in type(value).model_fields}
+    return _freeze(value, BaseModel)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _freeze(value: Any, model: type) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, model):
+        fields = {name: _freeze(getattr(value, name), model) for name in type(value).model_fields}
         return Record(type(value).__name__, fields)
     if isinstance(value, tuple | list):
-        return tuple(freeze(item) for item in value)
+        if all(isinstance(item, _PLAIN) for item in value):
+            return tuple(value)  # names, aliases, examples: nothing inside to freeze
+        return tuple(_freeze(item, model) for item in value)
     if isinstance(value, dict):
-        return {key: freeze(item) for key, item in value.items()}
+        return {key: _freeze(item, model) for key, item in value.items()}
     return value
