@@ -18,10 +18,10 @@ DEVSET = Path(__file__).parent / "devset"
 
 # file: (in scope answered right, out of scope declined)
 FLOORS = {
-    "dev.yaml": (0.96, 0.96),
-    "dev2.yaml": (0.85, 0.96),
-    "dev3.yaml": (0.90, 0.94),
-    "holdout.yaml": (0.90, 0.96),
+    "dev.yaml": (0.97, 0.97),
+    "dev2.yaml": (0.87, 0.97),
+    "dev3.yaml": (0.91, 0.97),
+    "holdout.yaml": (0.92, 0.97),
 }
 
 
