@@ -45,31 +45,28 @@ def _brain(knowledge: str | None = None) -> Brain:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from bot.brain import check_brain
+    from bot.channels.telegram.campaign import RELOAD_MESSAGE_KEYS
     from bot.knowledge import KnowledgeError, load_knowledge
 
     try:
         kb = load_knowledge(args.directory)
     except KnowledgeError as exc:
-        for problem in exc.problems:
-            print(problem)
-        sys.stdout.flush()
-        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
-        return EXIT_PROBLEMS
-    from bot.campaign.daily import DAILY_MESSAGE_KEYS
-    from bot.campaign.quiz import QUIZ_MESSAGE_KEYS
-    from bot.channels.telegram.campaign import CAMPAIGN_MESSAGE_KEYS
-
-    problems = check_brain(
-        kb, frozenset(QUIZ_MESSAGE_KEYS) | DAILY_MESSAGE_KEYS | CAMPAIGN_MESSAGE_KEYS
-    )
+        return _report(exc.problems)
+    # every message the bot may need: the answers', Telegram's, the quiz's, the daily fact's
+    problems = check_brain(kb, RELOAD_MESSAGE_KEYS)
     if problems:
-        for problem in problems:
-            print(problem)
-        sys.stdout.flush()
-        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
-        return EXIT_PROBLEMS
+        return _report(problems)
     print(f"OK: {kb.summary()}.")
     return EXIT_OK
+
+
+def _report(problems: Sequence[object]) -> int:
+    """Every problem as ``file:line: problem`` on stdout, and a count on stderr."""
+    for problem in problems:
+        print(problem)
+    sys.stdout.flush()
+    print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    return EXIT_PROBLEMS
 
 
 # -- ask ------------------------------------------------------------------------------------------
@@ -165,22 +162,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.telegram.app import check_token, run
     from bot.channels.telegram.campaign import campaign
 
-    refused = (
-        "asem-bot run: Telegram refused the bot token (check TELEGRAM_BOT_TOKEN; "
-        "@BotFather shows the current one)"
-    )
-    try:
-        check_token(settings)  # first, so that a wrong token is all the user reads
-    except InvalidToken:
-        print(refused, file=sys.stderr)
-        return EXIT_USAGE
-    except NetworkError as exc:
-        reason = TokenFilter(settings.token).mask(exc.message)
+    def telegram_refused(exc: Exception) -> int:
+        """One clear line for what Telegram answered, without the token; the exit code."""
+        if isinstance(exc, InvalidToken):
+            print(
+                "asem-bot run: Telegram refused the bot token (check TELEGRAM_BOT_TOKEN; "
+                "@BotFather shows the current one)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        reason = TokenFilter(settings.token).mask(getattr(exc, "message", str(exc)))
         print(
             f"asem-bot run: cannot reach the Bot API at {settings.api_base_url}: {reason}",
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+
+    try:
+        check_token(settings)  # first, so that a wrong token is all the user reads
+    except (InvalidToken, NetworkError) as exc:
+        return telegram_refused(exc)
     brain = _brain()
     from bot.storage import Storage, StorageError
 
@@ -191,16 +192,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     try:
         run(settings, brain, storage, extensions=[campaign])
-    except InvalidToken:  # revoked in the meantime
-        print(refused, file=sys.stderr)
-        return EXIT_USAGE
-    except NetworkError as exc:
-        reason = TokenFilter(settings.token).mask(exc.message)
-        print(
-            f"asem-bot run: cannot reach the Bot API at {settings.api_base_url}: {reason}",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
+    except (InvalidToken, NetworkError) as exc:  # e.g. the token revoked in the meantime
+        return telegram_refused(exc)
     finally:
         storage.close()
     return EXIT_OK

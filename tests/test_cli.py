@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import select
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from cli_helpers import ROOT, clean_env
+from cli_helpers import run_cli as bot
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    cache = tmp_path_factory.mktemp("cache")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ASEM_"))}
-    return environment | {"ASEM_CACHE_DIR": str(cache), "PYTHONIOENCODING": "utf-8"}
-
-
-def bot(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-    )
+    return clean_env(tmp_path_factory.mktemp("cache"))
 
 
 def test_ask_one_question_as_plain_text(env: dict[str, str]) -> None:

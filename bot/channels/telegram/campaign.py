@@ -127,6 +127,7 @@ CAMPAIGN_MESSAGE_KEYS: frozenset[str] = frozenset(
 )
 """Every message this module uses; ``asem-bot validate`` and ``/reload`` insist on them."""
 
+# every message key `asem-bot validate` and /reload require beyond the answers' own
 RELOAD_MESSAGE_KEYS = CAMPAIGN_MESSAGE_KEYS | QUIZ_MESSAGE_KEYS | DAILY_MESSAGE_KEYS
 
 COMMANDS: tuple[Command, ...] = (
