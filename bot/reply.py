@@ -58,8 +58,13 @@ class Reply:
         return html_to_plain(self.text)
 
 
+def _link_as_text(match: re.Match[str]) -> str:
+    href, label = match[1], match[2]
+    return label if label == href else f"{label} ({href})"
+
+
 def html_to_plain(text: str) -> str:
-    text = re.sub(r"<a href=\"([^\"]*)\">(.*?)</a>", r"\2 (\1)", text, flags=re.S)
+    text = re.sub(r"<a href=\"([^\"]*)\">(.*?)</a>", _link_as_text, text, flags=re.S)
     text = re.sub(r"</?[a-z-]+(\s[^>]*)?>", "", text)
     return html.unescape(text)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from bot.knowledge import KnowledgeBase, MeetingRef
 from bot.reply import Button, esc
 
-_STARTS_WITH_FIELD = re.compile(r"^(?:<[a-z]+>)*\{")
+_STARTS_WITH_COUNTRY = re.compile(r"^(?:<[a-z]+>)*\{country\}")
 _FIRST_LETTER = re.compile(r"^((?:<[^>]+>)*)([a-z])")
 
 
@@ -99,7 +99,7 @@ class Context:
         """Fill template ``key`` with ``values`` (escaped unless already Html)."""
         template = self.kb.message(key, self.lang)
         text = template.format_map({k: html(v) for k, v in values.items()})
-        if _STARTS_WITH_FIELD.match(template):
+        if _STARTS_WITH_COUNTRY.match(template):
             # a sentence that opens with a name: "the Netherlands joined" -> "The Netherlands"
             text = _FIRST_LETTER.sub(lambda m: m[1] + m[2].upper(), text, count=1)
         return Html(text)
