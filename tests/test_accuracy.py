@@ -19,7 +19,7 @@ DEVSET = Path(__file__).parent / "devset"
 # file: (in scope answered right, out of scope declined)
 FLOORS = {
     "dev.yaml": (0.97, 0.97),
-    "dev2.yaml": (0.87, 0.97),
+    "dev2.yaml": (0.86, 0.97),
     "dev3.yaml": (0.91, 0.97),
     "holdout.yaml": (0.92, 0.97),
 }
