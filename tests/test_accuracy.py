@@ -19,8 +19,8 @@ DEVSET = Path(__file__).parent / "devset"
 # file: (in scope answered right, out of scope declined)
 FLOORS = {
     "dev.yaml": (0.97, 0.97),
-    "dev2.yaml": (0.86, 0.97),
-    "dev3.yaml": (0.91, 0.97),
+    "dev2.yaml": (0.89, 0.97),
+    "dev3.yaml": (0.93, 0.97),
     "holdout.yaml": (0.92, 0.97),
 }
 
