@@ -66,7 +66,10 @@ class Brain:
         lang = lang if lang in self.nlu else "en"
         if not isinstance(text, str) or not text.strip():
             return Reply(self.kb.message("empty", lang), buttons=self.menu_buttons(lang))
-        parse = self.nlu[lang].parse(text)
+        return self._respond(self.nlu[lang].parse(text), lang)
+
+    def _respond(self, parse: Parse, lang: str) -> Reply:
+        """Answer, suggest or decline, for what was understood of a question."""
         card = self._entity_card(parse)
         if card:
             return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.8)
@@ -180,11 +183,11 @@ class Brain:
         if not isinstance(text, str) or not text.strip():
             replies = [self.open_topic(topic, lang) for topic in self.kb.asem.featured]
             return [r for r in replies if r is not None][:limit]
-        first = self.answer(text, lang)
+        parse = self.nlu[lang].parse(text)
+        first = self._respond(parse, lang)
         cards = [first] if first.answered else []
         if not first.answered and not first.suggestions:
             return []
-        parse = self.nlu[lang].parse(text)
         seen = {first.action}
         for candidate in parse.candidates:
             if len(cards) >= limit or candidate.score < SUGGEST_AT:
@@ -311,7 +314,7 @@ class Brain:
     def _slots(self, parse: Parse, intent: str) -> tuple[tuple[str, str], ...]:
         slots: list[tuple[str, str]] = []
         for entity in parse.entities:
-            if entity.type == "asef":
+            if entity.type in ("asef", "organisation"):  # named by the intent / not ASEM's
                 continue
             for value in entity.values:
                 if entity.type == "year" and entity.relation:
