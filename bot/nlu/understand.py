@@ -1,11 +1,14 @@
 """From text to a ranked list of interpretations: which intent, about which entities.
 
 Every example phrasing in the knowledge base goes through the same pipeline as a question:
-normalise, find entities, replace each entity by a slot (``where was <meeting> held``), drop
-filler words. A question is then compared with all examples at once with rapidfuzz
-(``process.extract``), and each intent keeps its best score. The entities decide *what* the
-question is about (an intent that needs a meeting is out of the running without one; an entity
-the intent has no use for costs points); the intent decides *which fact* about it.
+normalise, find entities, replace each entity by a slot (``where was <m> held``). A question
+is compared with the examples that share a telling word with it: a weighted overlap of words
+(a word weighs more the fewer intents use it; fillers weigh little; words the bot has never
+seen weigh most unless the question is plainly about ASEM), with near spellings matched by
+rapidfuzz, blended with rapidfuzz's ``token_sort_ratio``. Each intent keeps its best example.
+The entities decide *what* the question is about (an intent that needs a meeting is out of the
+running without one; a named thing the intent has no use for costs points); the intent
+decides *which fact* about it.
 """
 
 from __future__ import annotations
