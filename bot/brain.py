@@ -17,21 +17,22 @@ import hashlib
 import logging
 import os
 import pickle
-import string
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.actions import TOPICS, Action, from_deep_link, parse_action
-from bot.answers import COMPOSERS, MESSAGE_KEYS, Context, family, prose
-from bot.knowledge import KnowledgeBase, Problem, default_knowledge_dir
-from bot.nlu.understand import SLOT, Candidate, Need, Parse, Understanding
-from bot.reply import Button, Reply, html_problems, truncate_html
+from bot.actions import Action, parse_action
+from bot.answers import COMPOSERS, Context, family, prose
+from bot.declare import msg
+from bot.domain import kinds
+from bot.domain.links import from_deep_link
+from bot.domain.topics import MENU
+from bot.knowledge import KnowledgeBase, default_knowledge_dir
+from bot.nlu.understand import Candidate, Parse, Understanding
+from bot.reply import Button, Reply, truncate_html
 
 log = logging.getLogger(__name__)
-
-MENU = ("about", "summits", "fmms", "partners", "areas", "asef", "cambodia")
 
 ANSWER_AT = 60.0
 CARD_FLOOR = 25.0
@@ -40,17 +41,20 @@ SUGGEST_AT = 48.0
 MARGIN = 4.0
 MAX_SUGGESTIONS = 3
 
-# When a question names only a thing ("ASEM7", "Cambodia"), show that thing's card.
-ENTITY_CARDS = (
-    ("meeting", "meeting.info"),
-    ("country", "partner.info"),
-    ("asef", "asef.about"),
-    ("city", "meeting.by_place"),
-    ("year", "meeting.by_year"),
-    ("area", "area.check"),
-    ("group", "partner.list"),
-    ("meeting_kind", "meeting_kind.about"),
-)
+SURE = 1.0
+"""The confidence of a clear answer (capped at 1.0)."""
+CARD_CONFIDENCE = 0.8
+"""The confidence of a thing's card shown for a question that names only that thing
+("ASEM7"): sure of what, not of which fact. Channels may treat both as confident."""
+FALLBACK_CONFIDENCE = 0.6
+"""A plainly-ASEM question worded unlike any example, answered with the card of what it
+names: good enough to answer when asked, not to speak up unasked."""
+
+EMPTY = msg("empty")
+DECLINE = msg("decline")
+DID_YOU_MEAN = msg("did_you_mean")
+WELCOME = msg("welcome")
+TITLE_ALL = msg("meetings_title_all")
 
 
 class Brain:
@@ -65,14 +69,14 @@ class Brain:
         """Understand ``text`` and answer it, suggest, or decline. Never raises on input."""
         lang = lang if lang in self.nlu else "en"
         if not isinstance(text, str) or not text.strip():
-            return Reply(self.kb.message("empty", lang), buttons=self.menu_buttons(lang))
+            return Reply(self.kb.message(EMPTY, lang), buttons=self.menu_buttons(lang))
         return self._respond(self.nlu[lang].parse(text), lang)
 
     def _respond(self, parse: Parse, lang: str) -> Reply:
         """Answer, suggest or decline, for what was understood of a question."""
         card = self._entity_card(parse)
         if card:
-            return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.8)
+            return self._compose(Action(card, self._slots(parse, card)), lang, 0, CARD_CONFIDENCE)
         candidates = parse.candidates
         best_score = candidates[0].score if candidates else 0.0
         if best_score < ANSWER_AT and parse.anchored:
@@ -86,7 +90,8 @@ class Brain:
                 best = candidates[0]
                 if self.nlu[lang].intents[best.intent].needs and best.score >= SUGGEST_AT:
                     card = best.intent
-                return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.6)
+                action = Action(card, self._slots(parse, card))
+                return self._compose(action, lang, 0, FALLBACK_CONFIDENCE)
         if not candidates or best_score < SUGGEST_AT:
             return self.decline(lang, confidence=best_score / 100)
         best = candidates[0]
@@ -95,7 +100,7 @@ class Brain:
         if best.score >= ANSWER_AT and margin >= MARGIN:
             intent = self._area_intent(parse, candidates) or best.intent
             action = Action(intent, self._slots(parse, intent))
-            return self._compose(action, lang, 0, min(1.0, best.score / 100))
+            return self._compose(action, lang, 0, min(SURE, best.score / 100))
         return self._suggest(parse, candidates, lang)
 
     def question_key(self, text: str, lang: str = "en") -> tuple[object, ...]:
@@ -120,22 +125,7 @@ class Brain:
 
     def _resolves(self, action: Action) -> bool:
         """Every thing an action names exists: buttons and links name only real records."""
-        kb = self.kb
-        known = {
-            "meeting": lambda v: kb.meeting_by_key(v) is not None,
-            "country": lambda v: v in kb.partners or v in kb.non_partners,
-            "city": lambda v: v in kb.cities,
-            "area": lambda v: v.isdigit() and kb.area(int(v)) is not None,
-            "group": lambda v: v in kb.groups,
-            "region": lambda v: v in kb.regions,
-            "meeting_kind": lambda v: v in kb.kinds,
-            "year": lambda v: (
-                v.rpartition("_")[0] in ("", "after", "since", "before", "until")
-                and v.rpartition("_")[2].isdigit()
-            ),
-            "flag": lambda v: v in kb.lexicons["en"].flags,
-        }
-        return all(kind in known and known[kind](value) for kind, value in action.slots)
+        return all(kinds.exists(self.kb, kind, value) for kind, value in action.slots)
 
     @property
     def intents(self) -> set[str]:
@@ -145,7 +135,7 @@ class Brain:
 
     def decline(self, lang: str = "en", confidence: float = 0.0) -> Reply:
         return Reply(
-            self.kb.message("decline", lang),
+            self.kb.message(DECLINE, lang),
             confidence=round(confidence, 3),
             buttons=self.menu_buttons(lang),
         )
@@ -153,15 +143,16 @@ class Brain:
     def menu_buttons(self, lang: str = "en") -> tuple[Button, ...]:
         """The main menu: one button per topic (About ASEM, Summits, ... Cambodia)."""
         return tuple(
-            Button(self.kb.message(f"menu_{topic}", lang), TOPICS[topic].encode())
+            Button(self.kb.message(topic.button, lang), topic.action.encode())
             for topic in MENU
+            if topic.button
         )
 
     def menu(self, lang: str = "en") -> Reply:
         """The welcome message with the main menu."""
         lang = lang if lang in self.nlu else "en"
         return Reply(
-            self.kb.message("welcome", lang),
+            self.kb.message(WELCOME, lang),
             intent="menu",
             confidence=1.0,
             answered=True,
@@ -231,7 +222,7 @@ class Brain:
         if not suggestions:
             return self.decline(lang, confidence=candidates[0].score / 100)
         return Reply(
-            self.kb.message("did_you_mean", lang),
+            self.kb.message(DID_YOU_MEAN, lang),
             intent=candidates[0].intent,
             confidence=round(min(1.0, candidates[0].score / 100), 3),
             suggestions=tuple(suggestions),
@@ -262,37 +253,10 @@ class Brain:
     def _display_values(
         self, slots: tuple[tuple[str, str], ...] | Parse, lang: str
     ) -> dict[str, str]:
-        kb = self.kb
-        values: dict[str, str] = {}
         if isinstance(slots, Parse):
-            slots = tuple((e.type, e.value) for e in slots.entities)
-        values["kinds"] = ""  # filled below, or "all meetings" when no kind is named
-        for entity_type, value in slots:
-            if entity_type == "year":
-                value = value.rpartition("_")[2]
-            if entity_type == "meeting":
-                kind, _, number = value.partition("_")
-                key = f"meeting_code_{kind}"
-                values.setdefault("meeting", kb.message(key, lang).format(number=number))
-            elif entity_type == "country":
-                values.setdefault("country", kb.country_name(value, lang))
-                values.setdefault("place", kb.country_name(value, lang))
-            elif entity_type == "city" and value in kb.cities:
-                values.setdefault("place", kb.cities[value].name.get(lang))
-            elif entity_type == "year":
-                values.setdefault("year", value)
-            elif entity_type == "area" and value.isdigit() and kb.area(int(value)):
-                values.setdefault("area", kb.areas[int(value) - 1].short.get(lang))
-            elif entity_type == "meeting_kind" and value in kb.kinds:
-                values.setdefault("kind", kb.kinds[value].name.get(lang))
-                if value in ("summit", "fmm") and not values["kinds"]:
-                    values["kinds"] = kb.message(f"meetings_title_{value}", lang)
-            elif entity_type == "group" and value in kb.groups:
-                values.setdefault("group", kb.groups[value].name.get(lang))
-            elif entity_type == "region" and value in kb.regions:
-                values.setdefault("region", kb.regions[value].name.get(lang))
-        if not values["kinds"]:
-            values["kinds"] = kb.message("meetings_title_all", lang)
+            slots = tuple((e.type, v) for e in slots.entities for v in e.values[:1])
+        values = kinds.display_values(self.kb, slots, lang)
+        values.setdefault("kinds", self.kb.message(TITLE_ALL, lang))
         return values
 
     # -- composing -----------------------------------------------------------------------------
@@ -306,7 +270,7 @@ class Brain:
         types = {e.type for e in parse.entities}
         if not alone and len(types - {"year"}) != 1:
             return None
-        for entity_type, intent in ENTITY_CARDS:
+        for entity_type, intent in kinds.CARDS:
             if entity_type in types:
                 return intent
         return None
@@ -314,7 +278,7 @@ class Brain:
     def _slots(self, parse: Parse, intent: str) -> tuple[tuple[str, str], ...]:
         slots: list[tuple[str, str]] = []
         for entity in parse.entities:
-            if entity.type in ("asef", "organisation"):  # named by the intent / not ASEM's
+            if not kinds.KIND[entity.type].in_slots:  # named by the intent / not ASEM's
                 continue
             for value in entity.values:
                 if entity.type == "year" and entity.relation:
@@ -353,75 +317,6 @@ class Brain:
             pages=answer.pages,
             parent=answer.parent,
         )
-
-
-# -- checks that tie the knowledge base to this code ---------------------------------------------
-
-_KNOWN_FIELDS = {
-    "text", "region", "meeting", "place", "dates", "theme", "plans", "first", "last", "next",
-    "kind", "title", "filters", "count", "meetings", "year", "nearest", "name", "attendees",
-    "frequency", "role", "country", "total", "group", "date", "decided", "decided_place",
-    "decided_year", "names", "description", "what", "number", "amount", "since", "url",
-    "partners", "pillars", "proposers", "month", "percent", "label", "day", "countries", "asia",
-    "europe", "institutions", "area", "kinds", "time", "zone",
-}  # fmt: skip
-
-
-def check_brain(
-    kb: KnowledgeBase, extra_message_keys: frozenset[str] = frozenset()
-) -> list[Problem]:
-    """Problems between the knowledge base and the code: missing composers or messages.
-
-    ``extra_message_keys`` are messages other parts need (the quiz, the Telegram menu)."""
-    problems: list[Problem] = []
-    for question in kb.questions:
-        if question.answer is None and question.intent not in COMPOSERS:
-            problems.append(
-                kb.problem(
-                    question,
-                    f"intent '{question.intent}' has no answer: give it an 'answer' "
-                    "or ask a developer to write its composer",
-                )
-            )
-        if question.answer is not None:
-            for problem in html_problems(question.answer.en):
-                problems.append(kb.problem(question, f"answer: {problem}"))
-        for need in question.needs:
-            parsed = Need.parse(need)
-            if parsed.type not in SLOT:
-                problems.append(kb.problem(question, f"unknown entity type '{parsed.type}'"))
-    known_intents = {q.intent for q in kb.questions}
-    for intent in COMPOSERS:
-        if intent not in known_intents:
-            problems.append(
-                Problem(
-                    str(kb.root / "*.yaml"),
-                    0,
-                    f"no question in the knowledge base declares intent '{intent}'",
-                )
-            )
-    formatter = string.Formatter()
-    for key, text in kb.messages.items():
-        for lang_text in filter(None, (text.en, text.km)):
-            try:
-                fields = {name for _, name, _, _ in formatter.parse(lang_text) if name}
-            except ValueError as exc:
-                problems.append(kb.message_problem(key, f"broken {{placeholder}}: {exc}"))
-                continue
-            unknown = fields - _KNOWN_FIELDS
-            if unknown:
-                problems.append(
-                    kb.message_problem(
-                        key, f"unknown placeholder {{{sorted(unknown)[0]}}} (check its spelling)"
-                    )
-                )
-                continue
-            sample = lang_text.format_map(dict.fromkeys(fields, "x"))
-            for problem in html_problems(sample):
-                problems.append(kb.message_problem(key, problem))
-    for key in sorted((MESSAGE_KEYS | extra_message_keys) - set(kb.messages)):
-        problems.append(kb.message_problem(None, f"message '{key}' is missing"))
-    return problems
 
 
 # -- loading, with a cache of the built brain ------------------------------------------------
@@ -518,4 +413,4 @@ def answer(text: str, lang: str = "en") -> Reply:
     return default_brain().answer(text, lang)
 
 
-__all__ = ["Brain", "Reply", "answer", "check_brain", "default_brain", "load_brain"]
+__all__ = ["Brain", "Reply", "answer", "default_brain", "load_brain"]

@@ -44,16 +44,15 @@ def _brain(knowledge: str | None = None) -> Brain:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.brain import check_brain
-    from bot.channels.telegram.campaign import RELOAD_MESSAGE_KEYS
     from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.validation import check_brain
 
     try:
         kb = load_knowledge(args.directory)
     except KnowledgeError as exc:
         return _report(exc.problems)
     # every message the bot may need: the answers', Telegram's, the quiz's, the daily fact's
-    problems = check_brain(kb, RELOAD_MESSAGE_KEYS)
+    problems = check_brain(kb)
     if problems:
         return _report(problems)
     print(f"OK: {kb.summary()}.")

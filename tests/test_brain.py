@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.actions import TOPICS, Action, from_deep_link, parse_action, to_deep_link
+from bot.actions import Action, parse_action
 from bot.brain import Brain, default_brain
+from bot.domain.links import from_deep_link, to_deep_link
+from bot.domain.topics import TOPICS
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.reply import MAX_TEXT, Reply, html_problems, html_to_plain
 
@@ -45,7 +47,7 @@ def plain(reply: Reply) -> str:
 
 
 def test_every_summit_and_fmm(brain: Brain, kb: KnowledgeBase) -> None:
-    for meeting in kb.all_meetings():
+    for meeting in (*kb.summits, *kb.fmms):
         city = kb.cities[meeting.record.city].name.en
         kind = "asem" if meeting.kind == "summit" else "fmm"
         reply = valid(brain.answer(f"where was {kind} {meeting.number} held"))
@@ -54,6 +56,20 @@ def test_every_summit_and_fmm(brain: Brain, kb: KnowledgeBase) -> None:
         reply = valid(brain.answer(f"when was the {_ordinal(meeting.number)} {kind}"))
         assert reply.answered and reply.intent == "meeting.date", reply
         assert str(meeting.start.year) in plain(reply)
+
+
+def test_every_meeting_of_every_series(brain: Brain, kb: KnowledgeBase) -> None:
+    """Each meeting on record answers to its code and to "the Nth <series> meeting"."""
+    for meeting in kb.all_meetings():
+        series = meeting.series
+        where = kb.cities[meeting.record.city].name.en if meeting.record.city else ""
+        asked = [f"where was the {meeting.code} held"]
+        if meeting.number is not None:
+            asked.append(f"where was the {_ordinal(meeting.number)} asem {series.aliases[-1]}")
+        for question in asked:
+            reply = valid(brain.answer(question))
+            assert reply.answered and reply.intent == "meeting.place", (question, reply)
+            assert where in plain(reply) and str(meeting.start.year) in plain(reply), question
 
 
 def _ordinal(n: int) -> str:
@@ -118,11 +134,11 @@ def test_next_summit_is_time_aware(tmp_path: Path) -> None:
     meetings = knowledge / "meetings.yaml"
     text = meetings.read_text(encoding="utf-8")
     planned = (
-        "  - number: 14\n    city: bangkok\n    start: 2027-03-01\n    end: 2027-03-02\n"
-        "    status: planned\n    sources: [facts]\n\n# -----"
+        "      - number: 14\n        city: bangkok\n        start: 2027-03-01\n"
+        "        end: 2027-03-02\n        status: planned\n        sources: [facts]\n\n"
     )
-    index = text.index("# -----", text.index("  - number: 13\n    city: phnom_penh"))
-    meetings.write_text(text[:index] + planned + text[index + 7 :], encoding="utf-8")
+    index = text.index("  - id: fmm\n")  # the summits' list ends where the FMMs begin
+    meetings.write_text(text[:index] + planned + text[index:], encoding="utf-8")
     kb = load_knowledge(knowledge)
     before = Brain(kb, today=lambda: dt.date(2026, 11, 27))
     reply = plain(before.answer("when is the next asem summit"))
@@ -194,7 +210,7 @@ def test_small_talk(brain: Brain, text: str, intent: str) -> None:
 
 
 def all_actions(kb: KnowledgeBase) -> list[str]:
-    actions = [t.encode() for t in TOPICS.values()]
+    actions = [t.action.encode() for t in TOPICS]
     actions += [f"meeting.info:meeting={m.key}" for m in kb.all_meetings()]
     actions += [f"partner.info:country={p}" for p in kb.partners]
     actions += [f"partner.list:group={g}" for g in kb.groups]

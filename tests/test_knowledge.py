@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from bot.brain import check_brain
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.knowledge.checks import _walk
+from bot.validation import check_brain
 
 
 @pytest.fixture(scope="module")

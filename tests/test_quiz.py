@@ -61,7 +61,7 @@ def _city_label(kb: KnowledgeBase, city_id: str) -> str:
 
 
 def _host_labels(kb: KnowledgeBase) -> set[str]:
-    return {_city_label(kb, m.record.city) for m in kb.all_meetings() if m.held}
+    return {_city_label(kb, m.record.city) for m in (*kb.summits, *kb.fmms) if m.held}
 
 
 def _expected_answer(kb: KnowledgeBase, key: str) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 
 from conftest import StartBot
 
-from bot.actions import from_deep_link
 from bot.brain import Brain
+from bot.domain.links import from_deep_link
 
 try:
     from tests.fakes.bot_api import FakeBotApi

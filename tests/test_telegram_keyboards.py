@@ -16,7 +16,6 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.actions import TOPICS, from_deep_link
 from bot.brain import Brain
 from bot.channels.telegram.keyboards import (
     HOME,
@@ -26,6 +25,8 @@ from bot.channels.telegram.keyboards import (
     keyboard,
     parse_callback,
 )
+from bot.domain.links import from_deep_link
+from bot.domain.topics import TOPICS
 from bot.reply import Button, Reply
 
 LABELS = Labels(back="⬅ Back", home="🏠 Menu", prev="◀ Previous", next="Next ▶")
@@ -36,7 +37,7 @@ def reachable(brain: Brain) -> Iterator[Reply]:
     """Every reply a user can reach by pressing buttons, starting from the menu."""
     seen: set[tuple[str, int]] = set()
     todo = [(b.action, 0) for b in brain.menu_buttons()]
-    todo += [(t.encode(), 0) for t in TOPICS.values()]
+    todo += [(t.action.encode(), 0) for t in TOPICS]
     for payload in brain.kb.asem.featured:
         action = from_deep_link(payload)
         if action is not None:

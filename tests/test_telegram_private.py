@@ -12,10 +12,10 @@ from typing import Any
 from conftest import Expect, StartBot
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.actions import TOPICS
 from bot.brain import Brain
 from bot.channels.telegram.keyboards import callback_data
 from bot.channels.telegram.runtime import services
+from bot.domain.topics import BY_NAME
 from bot.storage import Storage
 
 try:
@@ -62,7 +62,7 @@ async def test_start_menu_walk_and_back(fake_api: FakeBotApi, start_bot: StartBo
         menu = await ask(fake_api, "/start")
         assert "ASEM" in menu["text"]
         assert labels(fake_api, menu)[:2] == ["About ASEM", "Summits"]
-        summits = callback_data(TOPICS["summits"].encode())
+        summits = callback_data(BY_NAME["summits"].action.encode())
         listing = await press(fake_api, menu, summits)
         assert "ASEM1" in listing["text"] and "ASEM13" in listing["text"]
         asem13 = callback_data("meeting.info:meeting=summit_13")
@@ -202,7 +202,7 @@ async def test_same_button_twice_is_not_an_error(
     expect.bad_requests.append("message is not modified")
     async with start_bot():
         menu = await ask(fake_api, "/start")
-        about = callback_data(TOPICS["about"].encode())
+        about = callback_data(BY_NAME["about"].action.encode())
         card = await press(fake_api, menu, about)
         home = callback_data("menu")
         menu_again = await press(fake_api, card, home)

@@ -49,7 +49,11 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> int:
 def test_the_real_knowledge_base_passes(copy: Path) -> None:
     result = run_validate(copy)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.match(r"OK: 13 summits, 14 foreign ministers' meetings, 53 partners", result.stdout)
+    assert re.match(
+        r"OK: 13 summits, 14 foreign ministers' meetings, \d+ other ministerial meetings, "
+        r"53 partners",
+        result.stdout,
+    )
     assert len(result.stdout.strip().splitlines()) == 1
 
 
@@ -88,7 +92,9 @@ def _duplicate_id(copy: Path) -> tuple[str, int, str]:
 
 def _duplicate_key(copy: Path) -> tuple[str, int, str]:
     line = replace_in(
-        copy / "meetings.yaml", "    city: seoul\n", "    city: seoul\n    city: busan\n"
+        copy / "meetings.yaml",
+        "        city: seoul\n",
+        "        city: seoul\n        city: busan\n",
     )
     return "meetings.yaml", line + 1, "key 'city' appears twice"
 
@@ -101,7 +107,7 @@ def _impossible_date(copy: Path) -> tuple[str, int, str]:
 def _end_before_start(copy: Path) -> tuple[str, int, str]:
     replace_in(copy / "meetings.yaml", "end: 1996-03-02", "end: 1996-02-28")
     text = (copy / "meetings.yaml").read_text(encoding="utf-8")
-    line = text[: text.index("  - number: 1\n    city: bangkok")].count("\n") + 1
+    line = text[: text.index("      - number: 1\n        city: bangkok")].count("\n") + 1
     return "meetings.yaml", line, "end 1996-02-28 is before start 1996-03-01"
 
 
@@ -210,10 +216,14 @@ def test_unreadable_file(copy: Path) -> None:
 def test_every_problem_is_listed_not_just_the_first(copy: Path) -> None:
     _unknown_key(copy)
     _wrong_type(copy)
+    # a meeting's status left out (the first after FMM1's)
+    text = (copy / "meetings.yaml").read_text(encoding="utf-8")
+    at = text.index("        status: held\n", text.index("  - id: fmm\n"))
+    (copy / "meetings.yaml").write_text(text[:at] + text[at + 21 :], encoding="utf-8")
     result = run_validate(copy)
     assert result.returncode == 1
     assert "unknown key 'citty'" in result.stdout
-    assert "missing required key 'city'" in result.stdout
+    assert "missing required key 'status'" in result.stdout
     assert "expected a whole number" in result.stdout
     assert "3 problem(s) found." in result.stderr
 

@@ -2,82 +2,103 @@
 
 from __future__ import annotations
 
-from bot.answers.base import Answer, Context
+from bot.answers.base import Answer, Context, Html, bullets, paras, sentence
 from bot.answers.meetings import code
+from bot.answers.registry import composer
+from bot.declare import msg
+
+NAME = msg("asem_name")
+ABOUT_FACTS = msg("asem_about_facts")
+FOUNDING = msg("asem_founding")
+PILLARS = msg("asem_pillars")
+SHARE = msg("asem_share")
+SHARE_LINE = msg("asem_share_line")
+NOTE = msg("note")
+DAY = msg("asem_day")
+DAY_CAMBODIA = msg("asem_day_cambodia")
+WEBSITE = msg("asem_website")
 
 
+@composer("asem.about")
 def about(ctx: Context) -> Answer:
     asem = ctx.kb.asem
     pillars = ctx.join(ctx.text(p.name) for p in asem.pillars.items)
-    text = ctx.t("asem_name", name=ctx.name(asem))
-    text += " " + ctx.t("plain", text=ctx.text(asem.purpose.text))
-    text += "\n\n" + ctx.t(
-        "asem_about_facts",
+    text = sentence(ctx.t(NAME, name=ctx.name(asem)), ctx.text(asem.purpose.text))
+    facts = ctx.t(
+        ABOUT_FACTS,
         partners=len(ctx.kb.partners),
         year=ctx.kb.summits[0].start.year,
         pillars=pillars,
     )
-    return Answer(text)
+    return Answer(paras([text, facts]))
 
 
+@composer("asem.founding")
 def founding(ctx: Context) -> Answer:
     founding = ctx.kb.asem.founding
     first = ctx.kb.summits[founding.first_summit - 1]
     text = ctx.t(
-        "asem_founding",
+        FOUNDING,
         proposers=ctx.join(ctx.country(p) for p in founding.proposers),
         month=ctx.month(founding.proposed.month),
         year=founding.proposed.year,
         meeting=code(ctx, first),
-        place=ctx.place(first.record.city),
-        dates=ctx.dates(first.start, first.end),
+        place=ctx.where(first),
+        dates=ctx.meeting_dates(first),
     )
-    text += "\n\n" + ctx.t("plain", text=ctx.text(founding.story))
-    return Answer(text)
+    return Answer(paras([text, ctx.text(founding.story)]))
 
 
+@composer("asem.pillars")
 def pillars(ctx: Context) -> Answer:
     items = ctx.kb.asem.pillars.items
-    text = ctx.t("asem_pillars", count=len(items))
-    text += "\n" + "\n".join(f"• <b>{ctx.t('plain', text=ctx.text(p.name))}</b>" for p in items)
-    return Answer(text)
+    names = (Html("<b>") + ctx.text(p.name) + Html("</b>") for p in items)
+    return Answer(ctx.t(PILLARS, count=len(items)) + Html("\n") + bullets(names))
 
 
+@composer("asem.share")
 def share(ctx: Context) -> Answer:
     shares = ctx.kb.asem.shares
-    text = ctx.t("asem_share")
-    for item in shares.items:
-        text += "\n" + ctx.t(
-            "asem_share_line", percent=f"{item.percent:g}%", label=ctx.text(item.label)
-        )
+    rows = [
+        ctx.t(SHARE_LINE, percent=f"{item.percent:g}%", label=ctx.text(item.label))
+        for item in shares.items
+    ]
     if shares.note:
-        text += "\n" + ctx.t("note", text=ctx.text(shares.note))
-    return Answer(text)
+        rows.append(ctx.t(NOTE, text=ctx.text(shares.note)))
+    return Answer(Html("\n").join([ctx.t(SHARE), *rows]))
 
 
+@composer("asem.secretariat")
 def secretariat(ctx: Context) -> Answer:
-    return Answer(ctx.t("plain", text=ctx.text(ctx.kb.asem.secretariat.text)))
+    return Answer(Html("").join([ctx.text(ctx.kb.asem.secretariat.text)]))
 
 
+@composer("asem.coordinators")
 def coordinators(ctx: Context) -> Answer:
-    return Answer(ctx.t("plain", text=ctx.text(ctx.kb.asem.coordinators.text)))
+    return Answer(Html("").join([ctx.text(ctx.kb.asem.coordinators.text)]))
 
 
+@composer("asem.day")
 def day(ctx: Context) -> Answer:
     asem_day = ctx.kb.asem.asem_day
     celebration = ctx.kb.cambodia.asem_day_celebration
-    text = ctx.t("asem_day", day=asem_day.day, month=ctx.month(asem_day.month))
-    text += "\n\n" + ctx.t("plain", text=ctx.text(asem_day.text))
-    text += "\n\n" + ctx.t(
-        "asem_day_cambodia",
-        date=ctx.date(celebration.start),
-        place=ctx.place(celebration.city),
-        text=ctx.text(celebration.text),
+    return Answer(
+        paras(
+            [
+                ctx.t(DAY, day=asem_day.day, month=ctx.month(asem_day.month)),
+                ctx.text(asem_day.text),
+                ctx.t(
+                    DAY_CAMBODIA,
+                    date=ctx.date(celebration.start),
+                    place=ctx.place(celebration.city),
+                    text=ctx.text(celebration.text),
+                ),
+            ]
+        )
     )
-    return Answer(text)
 
 
+@composer("asem.website")
 def website(ctx: Context) -> Answer:
     board = ctx.kb.asem.infoboard
-    text = ctx.t("asem_website", url=board.url, text=ctx.text(board.text))
-    return Answer(text)
+    return Answer(ctx.t(WEBSITE, url=board.url, text=ctx.text(board.text)))

@@ -1,37 +1,71 @@
 """What every answer composer gets (a :class:`Context`) and gives back (an :class:`Answer`).
 
 Composers turn facts into text through templates from ``knowledge/messages.yaml``, so the
-wording can be edited and translated without touching code. Values put into a template are
-HTML-escaped unless they are already :class:`Html` (text built from escaped parts).
+wording can be edited and translated without touching code.
+
+Markup escapes by construction (:class:`Html` is markupsafe's ``Markup``): a template filled
+with :meth:`Context.t`, ``Html + str``, ``str + Html`` and ``Html.join`` escape every plain
+value, and Html values pass as they are. So a fact is escaped exactly once, wherever it is
+put, and a composer cannot return unescaped text: its :class:`Answer` holds Html (mypy checks).
+Only templates and prose answers from the knowledge base are markup; every other field is
+plain text (see ``bot.knowledge.models``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from markupsafe import Markup as Html
+from markupsafe import escape
+
+from bot.declare import msg
+from bot.domain.kinds import meeting_code
 from bot.knowledge import KnowledgeBase, MeetingRef
-from bot.reply import Button, esc
+from bot.reply import Button
 
 _STARTS_WITH_COUNTRY = re.compile(r"^(?:<[a-z]+>)*\{country\}")
 _FIRST_LETTER = re.compile(r"^((?:<[^>]+>)*)([a-z])")
 
 
-class Html(str):
-    """Text that is already valid Telegram HTML: inserted into templates as it is."""
+WHEN = (msg("when_day"), msg("when_month"), msg("when_year"))
+SEPARATORS = (msg("and_separator"), msg("then_separator"), msg("months"))
 
-    __slots__ = ()
+NL = Html("\n")
+PARA = Html("\n\n")
+SPACE = Html(" ")
 
 
 def html(value: object) -> Html:
-    return value if isinstance(value, Html) else Html(esc(value))
+    """``value`` as markup: escaped, unless it already is markup."""
+    return escape(value)
+
+
+def lines(items: Iterable[object]) -> Html:
+    """One item a line (plain items escaped)."""
+    return NL.join(items)
+
+
+def paras(items: Iterable[object]) -> Html:
+    """One item a paragraph (plain items escaped), empty items left out."""
+    return PARA.join(item for item in items if item)
+
+
+def bullets(items: Iterable[object]) -> Html:
+    """'• item' lines."""
+    return NL.join(Html("• ") + item for item in items)
+
+
+def sentence(*parts: object) -> Html:
+    """Parts joined by spaces, empty ones left out."""
+    return SPACE.join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
 class Answer:
-    text: str
+    text: Html
     buttons: tuple[Button, ...] = ()
     page: int = 0
     pages: int = 1
@@ -54,12 +88,12 @@ class Context:
 
     def __post_init__(self) -> None:
         for value in self.values("meeting"):
-            kind, _, number = value.partition("_")
+            series, _, number = value.partition("_")
             meeting = self.kb.meeting_by_key(value)
             if meeting:
                 self.meetings.append(meeting)
-            elif kind in ("summit", "fmm") and number.isdigit():
-                self.missing_meetings.append((kind, int(number)))
+            elif series in self.kb.series and number.isdigit():
+                self.missing_meetings.append((series, int(number)))
 
     # -- slots ---------------------------------------------------------------------------------
 
@@ -98,18 +132,42 @@ class Context:
     def t(self, key: str, **values: object) -> Html:
         """Fill template ``key`` with ``values`` (escaped unless already Html)."""
         template = self.kb.message(key, self.lang)
-        text = template.format_map({k: html(v) for k, v in values.items()})
+        text = Html(template).format_map(values)
         if _STARTS_WITH_COUNTRY.match(template):
             # a sentence that opens with a name: "the Netherlands joined" -> "The Netherlands"
-            text = _FIRST_LETTER.sub(lambda m: m[1] + m[2].upper(), text, count=1)
-        return Html(text)
+            text = Html(_FIRST_LETTER.sub(lambda m: m[1] + m[2].upper(), text, count=1))
+        return text
 
     def join(self, items: Iterable[object], last: str = "and_separator") -> Html:
         """ "A, B and C" in the reply language (``last`` names the final separator)."""
         parts = [html(i) for i in items]
         if len(parts) <= 1:
-            return Html("".join(parts))
-        return Html(", ".join(parts[:-1]) + f" {self.kb.message(last, self.lang)} " + parts[-1])
+            return Html("").join(parts)
+        final = SPACE + Html(self.kb.message(last, self.lang)) + SPACE
+        return Html(", ").join(parts[:-1]) + final + parts[-1]
+
+    def code(self, meeting: MeetingRef) -> str:
+        """ASEM13, FMM2 (or the series' name and year, for a meeting without a number)."""
+        return meeting_code(self.kb, meeting, self.lang)
+
+    def when(self, meeting: MeetingRef) -> Html:
+        """'on 8-9 October 2004', 'in September 1997', 'in 2008': as precise as the record."""
+        return self.t(f"when_{meeting.precision}", dates=self.meeting_dates(meeting))
+
+    def meeting_dates(self, meeting: MeetingRef) -> str:
+        """'8-9 October 2004', 'September 1997', '2008'."""
+        if meeting.precision == "year":
+            return str(meeting.start.year)
+        if meeting.precision == "month":
+            return f"{self.month(meeting.start.month)} {meeting.start.year}"
+        return self.dates(meeting.start, meeting.end)
+
+    def where(self, meeting: MeetingRef) -> str | None:
+        """The meeting's place ('Hanoi, Viet Nam'), its country alone, or None (online)."""
+        record = meeting.record
+        if record.city:
+            return self.place(record.city)
+        return self.country(record.country) if record.country else None
 
     def month(self, number: int) -> str:
         return self.kb.message("months", self.lang).split()[number - 1]
@@ -145,6 +203,3 @@ class Context:
             name = f"{name} ({city.note.get(self.lang)})"
         country = self.country(city.country)
         return name if country == self.name(city) else f"{name}, {country}"
-
-
-Composer = Callable[[Context], Answer]

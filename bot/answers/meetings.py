@@ -1,53 +1,117 @@
-"""Answers about summits and Foreign Ministers' Meetings: one meeting, or lists and counts."""
+"""Answers about ASEM's meetings: one meeting, or lists and counts, for every series.
+
+The series (summits, FMMs, Economic Ministers' Meetings...) are data in meetings.yaml; nothing
+here names one, except that a list with no series named shows the summits and the FMMs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from bot.actions import Action
-from bot.answers.base import Answer, Context, Html
+from bot.answers.base import Answer, Context, Html, bullets, lines, paras, sentence
+from bot.answers.registry import composer
+from bot.declare import msg
 from bot.knowledge import MeetingRef
 from bot.reply import Button, paginate
 
 PER_PAGE = 15
-MEETING_KINDS = ("summit", "fmm")
+
+PLACE = {
+    "in_person": msg("meeting_place_in_person"),
+    "virtual": msg("meeting_place_virtual"),
+    "online": msg("meeting_place_online"),
+    "planned": msg("meeting_place_planned"),
+}
+DATE = {
+    "in_person": msg("meeting_date_in_person"),
+    "virtual": msg("meeting_date_virtual"),
+    "online": msg("meeting_date_online"),
+    "planned": msg("meeting_date_planned"),
+}
+LINE = {
+    "in_person": msg("meeting_line_in_person"),
+    "virtual": msg("meeting_line_virtual"),
+    "online": msg("meeting_line_online"),
+    "planned": msg("meeting_line_planned"),
+}
+THEME = msg("meeting_theme")
+THEME_FOCUS = msg("meeting_theme_focus")
+THEME_NONE = msg("meeting_theme_none")
+EARLIER_PLANS = msg("meeting_earlier_plans")
+NOTE = msg("note")
+MISSING = msg("meeting_missing")
+MISSING_UNRECORDED = msg("meeting_missing_unrecorded")
+NEXT_NONE = msg("meeting_next_none")
+NEXT_UNKNOWN = msg("meeting_next_unknown")
+NEXT = msg("meeting_next")
+LATEST = msg("meeting_latest")
+LATEST_ON_RECORD = msg("meeting_latest_on_record")
+LIST_HEADER = msg("meeting_list_header")
+LIST_NONE = msg("meeting_list_none")
+COUNT = msg("meeting_count")
+COUNT_ON_RECORD = msg("meeting_count_on_record")
+COUNT_PLANNED = msg("meeting_count_planned")
+FILTER = {
+    "": msg("filter_in"),
+    "after": msg("filter_after"),
+    "since": msg("filter_since"),
+    "before": msg("filter_before"),
+    "until": msg("filter_until"),
+}
+BY_PLACE = msg("meeting_by_place")
+BY_PLACE_NONE = msg("meeting_by_place_none")
+BY_YEAR = msg("meeting_by_year")
+BY_YEAR_NONE = msg("meeting_by_year_none")
+KIND = msg("meeting_kind")
+KIND_COUNT = msg("meeting_kind_count")
+KIND_ON_RECORD = msg("meeting_kind_on_record")
+TITLE_ALL = msg("meetings_title_all")
+NOT_PARTNER = msg("not_partner")
 
 
 # -- pieces ------------------------------------------------------------------------------------
 
 
-def code(ctx: Context, meeting: MeetingRef | tuple[str, int]) -> str:
-    kind, number = (meeting.kind, meeting.number) if isinstance(meeting, MeetingRef) else meeting
-    return ctx.kb.message(f"meeting_code_{kind}", ctx.lang).format(number=number)
+def code(ctx: Context, meeting: MeetingRef) -> str:
+    return ctx.code(meeting)
 
 
 def card_action(meeting: MeetingRef) -> str:
     return Action("meeting.info", (("meeting", meeting.key),)).encode()
 
 
-def list_action(kind: str) -> str:
-    return Action("meeting.list", (("meeting_kind", kind),)).encode()
+def list_action(series: str) -> str:
+    return Action("meeting.list", (("meeting_kind", series),)).encode()
 
 
-def _render(ctx: Context, template: str, meeting: MeetingRef) -> Html:
-    """Fill ``template``_in_person / _virtual / _planned with the meeting's code, place, dates."""
-    variant = "planned" if not meeting.held else meeting.record.format
+def _variant(ctx: Context, meeting: MeetingRef) -> str:
+    if not meeting.held:
+        return "planned"
+    if meeting.record.format == "virtual":
+        return "virtual" if ctx.where(meeting) else "online"
+    return "in_person"
+
+
+def _render(ctx: Context, templates: dict[str, str], meeting: MeetingRef) -> Html:
+    """Fill the in-person / virtual / online / planned template with the meeting's facts."""
     return ctx.t(
-        f"{template}_{variant}",
+        templates[_variant(ctx, meeting)],
         meeting=code(ctx, meeting),
-        place=ctx.place(meeting.record.city),
-        dates=ctx.dates(meeting.start, meeting.end),
+        place=ctx.where(meeting) or "",
+        when=ctx.when(meeting),
+        dates=ctx.meeting_dates(meeting),
     )
 
 
 def main_sentence(ctx: Context, meeting: MeetingRef, focus: str = "place") -> Html:
     """'<b>ASEM5</b> was held in <b>Hanoi, Viet Nam</b>, on 8-9 October 2004.'"""
-    return _render(ctx, f"meeting_{focus}", meeting)
+    return _render(ctx, DATE if focus == "date" else PLACE, meeting)
 
 
 def line(ctx: Context, meeting: MeetingRef) -> Html:
     """'<b>ASEM5</b>: Hanoi, Viet Nam, 8-9 October 2004', for lists."""
-    return _render(ctx, "meeting_line", meeting)
+    return _render(ctx, LINE, meeting)
 
 
 def extras(ctx: Context, meeting: MeetingRef, *, theme: bool = False) -> list[Html]:
@@ -55,70 +119,113 @@ def extras(ctx: Context, meeting: MeetingRef, *, theme: bool = False) -> list[Ht
     out: list[Html] = []
     record = meeting.record
     if theme and record.theme:
-        out.append(ctx.t("meeting_theme", theme=ctx.text(record.theme)))
+        out.append(ctx.t(THEME, theme=ctx.text(record.theme)))
     if record.earlier_plans:
         plans = []
         for plan in record.earlier_plans:
-            text = ctx.dates(plan.start, plan.end)
+            text = Html(ctx.dates(plan.start, plan.end))
             if plan.note:
-                text += f" ({ctx.text(plan.note)})"
+                text += Html(" (") + ctx.text(plan.note) + Html(")")
             plans.append(text)
-        out.append(ctx.t("meeting_earlier_plans", plans=ctx.join(plans, "then_separator")))
+        out.append(ctx.t(EARLIER_PLANS, plans=ctx.join(plans, "then_separator")))
     if record.notes:
-        out.append(Html(ctx.t("note", text=ctx.text(record.notes))))
+        out.append(ctx.t(NOTE, text=ctx.text(record.notes)))
     return out
 
 
 def neighbours(ctx: Context, meeting: MeetingRef) -> tuple[Button, ...]:
-    """◀ previous / next ▶ meeting of the same kind, for browsing."""
-    buttons = []
+    """◀ previous / next ▶ meeting of the same series, for browsing."""
     items = ctx.kb.meetings(meeting.kind)
-    if meeting.number > 1:
-        previous = items[meeting.number - 2]
-        buttons.append(Button(f"◀ {code(ctx, previous)}", card_action(previous)))
-    if meeting.number < len(items):
-        following = items[meeting.number]
-        buttons.append(Button(f"{code(ctx, following)} ▶", card_action(following)))
+    at = items.index(meeting)
+    buttons = []
+    if at > 0:
+        buttons.append(Button(f"◀ {code(ctx, items[at - 1])}", card_action(items[at - 1])))
+    if at + 1 < len(items):
+        buttons.append(Button(f"{code(ctx, items[at + 1])} ▶", card_action(items[at + 1])))
     return tuple(buttons)
 
 
-def missing(ctx: Context, kind: str, number: int) -> Html:
-    """There is no such meeting (yet): say what the record holds."""
-    items = ctx.kb.meetings(kind)  # type: ignore[arg-type]
-    if number == len(items) + 1:
-        return next_none(ctx, kind)
-    latest = items[-1]
+def _name(ctx: Context, series: str) -> str:
+    return ctx.name(ctx.kb.series[series])
+
+
+def _code_of(ctx: Context, series: str, number: int) -> str:
+    pattern = ctx.kb.series[series].code or "{n}"
+    return pattern.replace("{n}", str(number))
+
+
+def missing(ctx: Context, series: str, number: int) -> Html:
+    """There is no such meeting on record: say what the record holds, and no more."""
+    record = ctx.kb.series[series]
+    items = ctx.kb.meetings(series)
+    asked = _code_of(ctx, series, number)
+    if not items:
+        return ctx.t(MISSING_UNRECORDED, meeting=asked, meetings=_name(ctx, series))
+    if record.complete and number > len(items) and number == len(items) + 1:
+        return next_none(ctx, series)
+    if record.complete:
+        latest = items[-1]
+        return ctx.t(
+            MISSING,
+            meeting=asked,
+            first=code(ctx, items[0]),
+            last=code(ctx, latest),
+            dates=ctx.meeting_dates(latest),
+        )
+    # An incomplete series: a meeting not on record may well have taken place.
     return ctx.t(
-        "meeting_missing",
-        meeting=code(ctx, (kind, number)),
-        first=code(ctx, items[0]),
-        last=code(ctx, latest),
-        dates=ctx.dates(latest.start, latest.end),
+        MISSING_UNRECORDED,
+        meeting=asked,
+        meetings=ctx.join(code(ctx, m) for m in items),
     )
 
 
-def next_none(ctx: Context, kind: str) -> Html:
-    items = ctx.kb.meetings(kind)  # type: ignore[arg-type]
-    held = [m for m in items if m.held and m.start <= ctx.today] or list(items)
-    latest = held[-1]
-    return ctx.t(
-        "meeting_next_none",
-        next=code(ctx, (kind, len(items) + 1)),
-        kind=ctx.kb.message(f"kind_{kind}", ctx.lang),
-        meeting=code(ctx, latest),
-        place=ctx.place(latest.record.city),
-        dates=ctx.dates(latest.start, latest.end),
-    )
+def _latest_held(ctx: Context, series: str) -> MeetingRef | None:
+    held = [m for m in ctx.kb.meetings(series) if m.held and m.start <= ctx.today]
+    return held[-1] if held else None
 
 
-def selected_kinds(ctx: Context, default: Iterable[str] = MEETING_KINDS) -> list[str]:
-    kinds = [k for k in ctx.kinds if k in MEETING_KINDS]
-    return kinds or list(default)
+def next_none(ctx: Context, series: str) -> Html:
+    """No later meeting of the series is on record: as far as the sources were searched."""
+    record = ctx.kb.series[series]
+    latest = _latest_held(ctx, series)
+    if latest is None:
+        return ctx.t(MISSING_UNRECORDED, meeting=ctx.name(record), meetings=ctx.name(record))
+    held = main_sentence(ctx, latest)
+    numbers = [m.number for m in ctx.kb.meetings(series) if m.number is not None]
+    if record.latest_checked and record.complete and numbers:
+        asked = _code_of(ctx, series, max(numbers) + 1)
+        return sentence(ctx.t(NEXT_NONE, next=asked, kind=ctx.name(record)), held)
+    return sentence(ctx.t(NEXT_UNKNOWN, kind=ctx.name(record)), held)
 
 
-def title(ctx: Context, kinds: list[str]) -> str:
-    key = f"meetings_title_{kinds[0]}" if len(kinds) == 1 else "meetings_title_all"
-    return ctx.kb.message(key, ctx.lang)
+def selected_series(ctx: Context, default: Iterable[str] | None = None) -> list[str]:
+    """The series the question names that have meetings on record, else ``default`` (the
+    main series: what "ASEM meetings" means in a list that names none)."""
+    named = [s for s in ctx.kinds if ctx.kb.meetings(s)]
+    if named:
+        return named
+    return [s for s in (ctx.kb.main_series if default is None else default) if s in ctx.kb.series]
+
+
+def all_series(ctx: Context) -> list[str]:
+    return [s for s in ctx.kb.series if ctx.kb.meetings(s)]
+
+
+def title(ctx: Context, series: list[str]) -> str:
+    if len(series) == 1:
+        heading = ctx.kb.series[series[0]].title
+        if heading is not None:
+            return ctx.text(heading)
+    return ctx.kb.message(TITLE_ALL, ctx.lang) if set(series) == set(ctx.kb.main_series) else ""
+
+
+def _title(ctx: Context, series: list[str]) -> Html:
+    """The heading for these series; several series beyond the main two are listed."""
+    text = title(ctx, series)
+    if text:
+        return Html(text)
+    return ctx.join(ctx.text(ctx.kb.series[s].title) for s in series)  # type: ignore[union-attr]
 
 
 # -- one meeting -------------------------------------------------------------------------------
@@ -132,14 +239,10 @@ def _single(ctx: Context, focus: str) -> Answer:
             record = meeting.record
             if record.theme:
                 parts.append(
-                    ctx.t(
-                        "meeting_theme_focus",
-                        meeting=code(ctx, meeting),
-                        theme=ctx.text(record.theme),
-                    )
+                    ctx.t(THEME_FOCUS, meeting=code(ctx, meeting), theme=ctx.text(record.theme))
                 )
             else:
-                parts.append(ctx.t("meeting_theme_none", meeting=code(ctx, meeting)))
+                parts.append(ctx.t(THEME_NONE, meeting=code(ctx, meeting)))
             parts.append(main_sentence(ctx, meeting, "place"))
             parts += extras(ctx, meeting)
         else:
@@ -147,24 +250,28 @@ def _single(ctx: Context, focus: str) -> Answer:
             parts += extras(ctx, meeting, theme=focus == "info")
         if len(ctx.meetings) == 1:
             buttons = neighbours(ctx, meeting)
-    for kind, number in ctx.missing_meetings:
-        parts.append(missing(ctx, kind, number))
+    for series, number in ctx.missing_meetings:
+        parts.append(missing(ctx, series, number))
     parent = list_action(ctx.meetings[0].kind) if ctx.meetings else None
-    return Answer("\n\n".join(parts), buttons=buttons, parent=parent)
+    return Answer(paras(parts), buttons=buttons, parent=parent)
 
 
+@composer("meeting.place", family="meeting.one")
 def place(ctx: Context) -> Answer:
     return _single(ctx, "place")
 
 
+@composer("meeting.date", family="meeting.one")
 def date(ctx: Context) -> Answer:
     return _single(ctx, "date")
 
 
+@composer("meeting.info", family="meeting.one")
 def info(ctx: Context) -> Answer:
     return _single(ctx, "info")
 
 
+@composer("meeting.theme", family="meeting.one")
 def theme(ctx: Context) -> Answer:
     return _single(ctx, "theme")
 
@@ -172,16 +279,17 @@ def theme(ctx: Context) -> Answer:
 # -- several meetings --------------------------------------------------------------------------
 
 
-def _filtered(ctx: Context, kinds: list[str]) -> tuple[list[MeetingRef], list[str]]:
-    """The meetings of ``kinds`` that pass every filter in the question, and the filters' text."""
+def _filtered(ctx: Context, series: list[str]) -> tuple[list[MeetingRef], list[Html]]:
+    """The meetings of ``series`` that pass every filter in the question, and the filters'
+    text."""
     kb = ctx.kb
-    meetings = [m for kind in kinds for m in kb.meetings(kind)]  # type: ignore[arg-type]
-    described: list[str] = []
+    meetings = [m for s in series for m in kb.meetings(s)]
+    described: list[Html] = []
     regions = ctx.values("region")
     if regions:
         meetings = [m for m in meetings if kb.meeting_region(m) in regions]
         described.append(
-            ctx.t("filter_in", place=ctx.join(ctx.name(kb.regions[r]) for r in regions))
+            ctx.t(FILTER[""], place=ctx.join(ctx.name(kb.regions[r]) for r in regions))
         )
     cities, countries = ctx.values("city"), ctx.countries
     if cities or countries:
@@ -189,7 +297,7 @@ def _filtered(ctx: Context, kinds: list[str]) -> tuple[list[MeetingRef], list[st
             m for m in meetings if m.record.city in cities or kb.meeting_country(m) in countries
         ]
         names = [ctx.name(kb.cities[c]) for c in cities] + [ctx.country(c) for c in countries]
-        described.append(ctx.t("filter_in", place=ctx.join(names)))
+        described.append(ctx.t(FILTER[""], place=ctx.join(names)))
     for relation, year in ctx.years():
         test = {
             "after": lambda y, year=year: y > year,
@@ -199,51 +307,53 @@ def _filtered(ctx: Context, kinds: list[str]) -> tuple[list[MeetingRef], list[st
             "": lambda y, year=year: y == year,
         }[relation]
         meetings = [m for m in meetings if test(m.start.year)]
-        described.append(ctx.t(f"filter_{relation or 'in'}", place=str(year), year=year))
+        described.append(ctx.t(FILTER[relation], place=str(year), year=year))
     meetings.sort(key=lambda m: (m.start, m.kind))
     return meetings, described
 
 
+def _filters(described: list[Html]) -> Html:
+    return Html("").join(Html(" ") + d for d in described)
+
+
+@composer("meeting.list", family="meeting.many")
 def listing(ctx: Context) -> Answer:
-    kinds = selected_kinds(ctx)
-    meetings, described = _filtered(ctx, kinds)
-    header = ctx.t(
-        "meeting_list_header",
-        title=title(ctx, kinds),
-        filters=Html("".join(" " + d for d in described)),
-        count=len(meetings),
-    )
+    series = selected_series(ctx)
+    meetings, described = _filtered(ctx, series)
+    filters = _filters(described)
     if not meetings:
-        filters = Html("".join(" " + d for d in described))
-        return Answer(ctx.t("meeting_list_none", title=title(ctx, kinds), filters=filters))
+        return Answer(ctx.t(LIST_NONE, title=_title(ctx, series), filters=filters))
+    header = ctx.t(LIST_HEADER, title=_title(ctx, series), filters=filters, count=len(meetings))
     page = paginate([line(ctx, m) for m in meetings], ctx.page, PER_PAGE)
     shown = meetings[page.page * PER_PAGE : (page.page + 1) * PER_PAGE]
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in shown)
-    text = header + "\n" + "\n".join(f"• {entry}" for entry in page.lines)
+    text = header + Html("\n") + bullets(page.lines)
     return Answer(text, buttons=buttons, page=page.page, pages=page.pages)
 
 
+@composer("meeting.count", family="meeting.many")
 def count(ctx: Context) -> Answer:
-    kinds = selected_kinds(ctx)
-    meetings, described = _filtered(ctx, kinds)
+    series = selected_series(ctx)
+    meetings, described = _filtered(ctx, series)
     held = [m for m in meetings if m.held]
-    filters = Html("".join(" " + d for d in described))
+    filters = _filters(described)
     if not held:
-        return Answer(ctx.t("meeting_list_none", title=title(ctx, kinds), filters=filters))
-    parts = [ctx.t("meeting_count", count=len(held), title=title(ctx, kinds), filters=filters)]
+        return Answer(ctx.t(LIST_NONE, title=_title(ctx, series), filters=filters))
+    complete = all(ctx.kb.series[s].complete for s in series)
+    template = COUNT if complete else COUNT_ON_RECORD
+    parts = [ctx.t(template, count=len(held), title=_title(ctx, series), filters=filters)]
     if len(held) <= PER_PAGE:
-        parts.append("\n".join(f"• {line(ctx, m)}" for m in held))
+        parts.append(bullets(line(ctx, m) for m in held))
     planned = [m for m in meetings if not m.held]
     if planned:
-        parts.append(
-            ctx.t("meeting_count_planned", meetings=ctx.join(code(ctx, m) for m in planned))
-        )
-    return Answer("\n".join(parts))
+        parts.append(ctx.t(COUNT_PLANNED, meetings=ctx.join(code(ctx, m) for m in planned)))
+    return Answer(lines(parts))
 
 
+@composer("meeting.by_place", family="meeting.many")
 def by_place(ctx: Context) -> Answer:
-    kinds = selected_kinds(ctx)
-    meetings, described = _filtered(ctx, kinds)
+    series = selected_series(ctx, default=all_series(ctx))
+    meetings, _ = _filtered(ctx, series)
     kb = ctx.kb
     names = [ctx.name(kb.cities[c]) for c in ctx.values("city")] + [
         ctx.country(c) for c in ctx.countries
@@ -251,121 +361,115 @@ def by_place(ctx: Context) -> Answer:
     where = ctx.join(names)
     if len(meetings) == 1:  # "the Beijing summit": one meeting, so show its card
         return info(Context(ctx.kb, ctx.lang, ctx.today, (("meeting", meetings[0].key),)))
+    heading = _title(ctx, series if ctx.kinds else list(ctx.kb.main_series))
     if not meetings:
-        parts = [ctx.t("meeting_by_place_none", title=title(ctx, kinds), place=where)]
+        parts = [ctx.t(BY_PLACE_NONE, title=heading, place=where)]
         outsiders = [c for c in ctx.countries if c in kb.non_partners]
         if outsiders:
-            parts.append(ctx.t("not_partner", country=ctx.join(ctx.country(c) for c in outsiders)))
-        return Answer(" ".join(parts))
-    text = ctx.t("meeting_by_place", place=where, count=len(meetings), title=title(ctx, kinds))
-    text += "\n" + "\n".join(f"• {line(ctx, m)}" for m in meetings)
+            parts.append(ctx.t(NOT_PARTNER, country=ctx.join(ctx.country(c) for c in outsiders)))
+        return Answer(sentence(*parts))
+    heading = _title(ctx, sorted({m.kind for m in meetings}, key=list(kb.series).index))
+    text = ctx.t(BY_PLACE, place=where, count=len(meetings), title=heading)
+    text += Html("\n") + bullets(line(ctx, m) for m in meetings)
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in meetings[:PER_PAGE])
     return Answer(text, buttons=buttons)
 
 
+@composer("meeting.by_year", family="meeting.many")
 def by_year(ctx: Context) -> Answer:
     if any(relation for relation, _ in ctx.years()):
         return listing(ctx)
-    kinds = selected_kinds(ctx)
-    parts: list[str] = []
+    series = selected_series(ctx, default=all_series(ctx))
+    parts: list[Html] = []
     found: list[MeetingRef] = []
-    for _, year in ctx.years():
+    years = ctx.years()
+    for _, year in years:
         meetings = [
-            m
-            for kind in kinds
-            for m in ctx.kb.meetings(kind)  # type: ignore[arg-type]
-            if m.start.year == year or m.end.year == year
+            m for s in series for m in ctx.kb.meetings(s) if year in (m.start.year, m.end.year)
         ]
+        meetings.sort(key=lambda m: m.start)
         found += meetings
-        if len(ctx.years()) == 1 and len(meetings) == 1:  # "the 2006 summit"
+        if len(years) == 1 and len(meetings) == 1:  # "the 2006 summit"
             return info(Context(ctx.kb, ctx.lang, ctx.today, (("meeting", meetings[0].key),)))
         if meetings:
-            parts.append(ctx.t("meeting_by_year", year=year, title=title(ctx, kinds)))
-            parts.append("\n".join(f"• {line(ctx, m)}" for m in meetings))
+            heading = _title(
+                ctx, sorted({m.kind for m in meetings}, key=list(ctx.kb.series).index)
+            )
+            parts.append(ctx.t(BY_YEAR, year=year, title=heading))
+            parts.append(bullets(line(ctx, m) for m in meetings))
         else:
-            everything = [m for kind in kinds for m in ctx.kb.meetings(kind)]  # type: ignore[arg-type]
+            everything = [m for s in series for m in ctx.kb.meetings(s)]
             nearest = sorted(everything, key=lambda m: abs(m.start.year - year))[:2]
+            heading = (
+                _title(ctx, series) if ctx.kinds else Html(title(ctx, list(ctx.kb.main_series)))
+            )
             parts.append(
                 ctx.t(
-                    "meeting_by_year_none",
+                    BY_YEAR_NONE,
                     year=year,
-                    title=title(ctx, kinds),
+                    title=heading,
                     nearest=ctx.join(line(ctx, m) for m in sorted(nearest, key=lambda m: m.start)),
                 )
             )
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in found[:PER_PAGE])
-    return Answer("\n".join(parts), buttons=buttons)
+    return Answer(lines(parts), buttons=buttons)
 
 
+@composer("meeting.next", family="meeting.recent")
 def upcoming(ctx: Context) -> Answer:
-    kinds = selected_kinds(ctx, default=("summit",))
     parts: list[Html] = []
-    for kind in kinds:
-        planned = [
-            m
-            for m in ctx.kb.meetings(kind)  # type: ignore[arg-type]
-            if not m.held and m.end >= ctx.today
-        ]
+    for series in selected_series(ctx, default=("summit",)):
+        planned = [m for m in ctx.kb.meetings(series) if not m.held and m.end >= ctx.today]
         if planned:
-            meeting = planned[0]
             parts.append(
-                ctx.t("meeting_next", kind=ctx.kb.message(f"kind_{kind}", ctx.lang))
-                + " "
-                + main_sentence(ctx, meeting, "place")
+                sentence(ctx.t(NEXT, kind=_name(ctx, series)), main_sentence(ctx, planned[0]))
             )
         else:
-            parts.append(next_none(ctx, kind))
-    return Answer("\n\n".join(parts))
+            parts.append(next_none(ctx, series))
+    return Answer(paras(parts))
 
 
+@composer("meeting.latest", family="meeting.recent")
 def latest(ctx: Context) -> Answer:
-    kinds = selected_kinds(ctx, default=("summit",))
     parts: list[Html] = []
     buttons: list[Button] = []
-    for kind in kinds:
-        held = [
-            m
-            for m in ctx.kb.meetings(kind)  # type: ignore[arg-type]
-            if m.held and m.start <= ctx.today
-        ]
-        if not held:
+    for series in selected_series(ctx, default=("summit",)):
+        meeting = _latest_held(ctx, series)
+        if meeting is None:
             continue
-        meeting = held[-1]
-        parts.append(ctx.t("meeting_latest", kind=ctx.kb.message(f"kind_{kind}", ctx.lang)))
+        checked = ctx.kb.series[series].latest_checked
+        parts.append(ctx.t(LATEST if checked else LATEST_ON_RECORD, kind=_name(ctx, series)))
         parts.append(main_sentence(ctx, meeting, "place"))
         parts += extras(ctx, meeting, theme=True)
         buttons.append(Button(code(ctx, meeting), card_action(meeting)))
-    return Answer("\n\n".join(parts), buttons=tuple(buttons))
+    return Answer(paras(parts), buttons=tuple(buttons))
 
 
+@composer("meeting_kind.about")
 def kind_about(ctx: Context) -> Answer:
     parts: list[Html] = []
     buttons: list[Button] = []
-    for kind_id in ctx.kinds:
-        kind = ctx.kb.kinds[kind_id]
+    for series_id in ctx.kinds:
+        series = ctx.kb.series[series_id]
         parts.append(
             ctx.t(
-                "meeting_kind",
-                name=ctx.name(kind),
-                attendees=ctx.text(kind.attendees),
-                frequency=ctx.text(kind.frequency),
-                role=ctx.text(kind.role),
+                KIND,
+                name=ctx.name(series),
+                attendees=ctx.text(series.attendees),
+                frequency=ctx.text(series.frequency),
+                role=ctx.text(series.role),
             )
         )
-        if kind_id in MEETING_KINDS:
-            items = [m for m in ctx.kb.meetings(kind_id) if m.held]  # type: ignore[arg-type]
-            if items:
-                parts.append(
-                    ctx.t(
-                        "meeting_kind_count",
-                        count=len(items),
-                        meeting=code(ctx, items[-1]),
-                        dates=ctx.dates(items[-1].start, items[-1].end),
-                    )
+        held = [m for m in ctx.kb.meetings(series_id) if m.held]
+        if held:
+            parts.append(
+                ctx.t(
+                    KIND_COUNT if series.complete else KIND_ON_RECORD,
+                    count=len(held),
+                    meeting=code(ctx, held[-1]),
+                    dates=ctx.meeting_dates(held[-1]),
+                    meetings=ctx.join(code(ctx, m) for m in held),
                 )
-                buttons.append(
-                    Button(
-                        ctx.kb.message(f"meetings_title_{kind_id}", ctx.lang), list_action(kind_id)
-                    )
-                )
-    return Answer("\n\n".join(parts), buttons=tuple(buttons))
+            )
+            buttons.append(Button(ctx.text(series.title), list_action(series_id)))  # type: ignore[arg-type]
+    return Answer(paras(parts), buttons=tuple(buttons))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.actions import Action, from_deep_link, to_deep_link
+from bot.actions import Action
 from bot.brain import Brain
+from bot.declare import msg
+from bot.domain.links import from_deep_link, to_deep_link
 from bot.reply import Reply
 
-DAILY_MESSAGE_KEYS = frozenset({"daily_on_this_day", "daily_fact"})
+DAILY_MESSAGE_KEYS = frozenset({msg("daily_on_this_day"), msg("daily_fact")})
 
 
 @dataclass(frozen=True)

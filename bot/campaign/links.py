@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.actions import TOPICS, Action, from_deep_link, to_deep_link
+from bot.actions import Action
 from bot.brain import Brain
+from bot.domain.links import from_deep_link, to_deep_link
+from bot.domain.topics import TOPICS as MENU_TOPICS
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
@@ -38,17 +40,17 @@ def deep_link(bot_username: str, payload: str) -> str:
 def topics(brain: Brain, lang: str = "en") -> list[Topic]:
     """Every topic a link can open, with its title, in a stable order."""
     kb = brain.kb
-    actions: list[Action] = [TOPICS[name] for name in TOPICS if name != "fmm"]
-    actions += [Action("meeting.info", (("meeting", m.key),)) for m in kb.all_meetings()]
+    actions: list[Action] = [
+        Action("meeting.info", (("meeting", m.key),)) for m in kb.all_meetings()
+    ]
     actions += [Action("partner.info", (("country", p),)) for p in kb.partners]
     actions += [Action("area.check", (("area", str(a.number)),)) for a in kb.areas]
     actions += [Action("meeting_kind.about", (("meeting_kind", k),)) for k in kb.kinds]
     actions += [Action("partner.list", (("group", g),)) for g in kb.groups]
     actions += [Action(q.intent) for q in kb.questions if not q.needs]
     found: dict[str, Topic] = {}
-    for name, action in zip(TOPICS, TOPICS.values(), strict=True):
-        if name != "fmm":
-            found[name] = Topic(name, brain.title(action, lang))
+    for topic in MENU_TOPICS:
+        found[topic.name] = Topic(topic.name, brain.title(topic.action, lang))
     for action in actions:
         payload = to_deep_link(action)
         if payload and payload not in found and brain.open_topic(payload, lang) is not None:

@@ -32,6 +32,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.answers.base import Context
+from bot.declare import msg
+from bot.domain.kinds import meeting_code
 from bot.knowledge import KnowledgeBase, MeetingRef
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
@@ -79,59 +81,59 @@ KINDS: tuple[str, ...] = (
 
 QUIZ_MESSAGE_KEYS: frozenset[str] = frozenset(
     {
-        "quiz_summit_city",
-        "quiz_summit_city_virtual",
-        "quiz_fmm_city",
-        "quiz_summit_year",
-        "quiz_fmm_year",
-        "quiz_partner_yes",
-        "quiz_partner_no",
-        "quiz_partner_joined",
-        "quiz_partner_first_summit",
-        "quiz_partner_count",
-        "quiz_asef_what",
-        "quiz_asef_where",
-        "quiz_asef_founded",
-        "quiz_area",
-        "quiz_founders",
-        "quiz_asem_day",
-        "quiz_pillar_count",
-        "quiz_pillar",
-        "quiz_meeting_option",
-        "quiz_day_month",
-        "quiz_asef_what_answer",
-        "quiz_asef_what_distractors",
-        "quiz_area_distractors",
-        "quiz_pillar_distractors",
-        "quiz_right",
-        "quiz_wrong",
-        "quiz_expl_meeting_in_person",
-        "quiz_expl_meeting_virtual",
-        "quiz_expl_theme",
-        "quiz_expl_partner_yes",
-        "quiz_expl_not_partners",
-        "quiz_expl_partner_no",
-        "quiz_expl_partner_joined_founding",
-        "quiz_expl_partner_joined",
-        "quiz_expl_partner_joined_date",
-        "quiz_expl_partner_first_summit",
-        "quiz_expl_partner_welcomed",
-        "quiz_expl_partner_count",
-        "quiz_expl_partner_count_start",
-        "quiz_expl_asef_what",
-        "quiz_expl_asef_where",
-        "quiz_expl_asef_founded",
-        "quiz_expl_website",
-        "quiz_expl_area",
-        "quiz_expl_area_unverified",
-        "quiz_expl_area_title",
-        "quiz_expl_founders",
-        "quiz_expl_asem_day",
-        "quiz_expl_asem_day_cambodia",
-        "quiz_expl_pillars",
+        msg("quiz_summit_city"),
+        msg("quiz_summit_city_virtual"),
+        msg("quiz_fmm_city"),
+        msg("quiz_summit_year"),
+        msg("quiz_fmm_year"),
+        msg("quiz_partner_yes"),
+        msg("quiz_partner_no"),
+        msg("quiz_partner_joined"),
+        msg("quiz_partner_first_summit"),
+        msg("quiz_partner_count"),
+        msg("quiz_asef_what"),
+        msg("quiz_asef_where"),
+        msg("quiz_asef_founded"),
+        msg("quiz_area"),
+        msg("quiz_founders"),
+        msg("quiz_asem_day"),
+        msg("quiz_pillar_count"),
+        msg("quiz_pillar"),
+        msg("quiz_meeting_option"),
+        msg("quiz_day_month"),
+        msg("quiz_asef_what_answer"),
+        msg("quiz_asef_what_distractors"),
+        msg("quiz_area_distractors"),
+        msg("quiz_pillar_distractors"),
+        msg("quiz_right"),
+        msg("quiz_wrong"),
+        msg("quiz_expl_meeting_in_person"),
+        msg("quiz_expl_meeting_virtual"),
+        msg("quiz_expl_theme"),
+        msg("quiz_expl_partner_yes"),
+        msg("quiz_expl_not_partners"),
+        msg("quiz_expl_partner_no"),
+        msg("quiz_expl_partner_joined_founding"),
+        msg("quiz_expl_partner_joined"),
+        msg("quiz_expl_partner_joined_date"),
+        msg("quiz_expl_partner_first_summit"),
+        msg("quiz_expl_partner_welcomed"),
+        msg("quiz_expl_partner_count"),
+        msg("quiz_expl_partner_count_start"),
+        msg("quiz_expl_asef_what"),
+        msg("quiz_expl_asef_where"),
+        msg("quiz_expl_asef_founded"),
+        msg("quiz_expl_website"),
+        msg("quiz_expl_area"),
+        msg("quiz_expl_area_unverified"),
+        msg("quiz_expl_area_title"),
+        msg("quiz_expl_founders"),
+        msg("quiz_expl_asem_day"),
+        msg("quiz_expl_asem_day_cambodia"),
+        msg("quiz_expl_pillars"),
     }
 )
-"""Every message the quiz uses (plus ``months``, ``and_separator`` and ``meeting_code_*``)."""
+"""Every message the quiz uses (plus ``months`` and ``and_separator``)."""
 
 
 def telegram_length(text: str) -> int:
@@ -387,7 +389,7 @@ class QuizMaker:
         return [part.strip() for part in self._t(key).split("|") if part.strip()]
 
     def _code(self, meeting: MeetingRef) -> str:
-        return self._t(f"meeting_code_{meeting.kind}", number=meeting.number)
+        return meeting_code(self.kb, meeting, self.lang)
 
     def _city(self, city_id: str) -> str:
         """The city alone, with its note ('Gödöllő (near Budapest)'): country names would

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from bot.knowledge.frozen import freeze
 from bot.knowledge.problems import Problem
@@ -16,29 +16,38 @@ if TYPE_CHECKING:  # the records are frozen copies (bot.knowledge.frozen) shaped
     from bot.knowledge import models as m
     from bot.knowledge.yamlfile import YamlDocument
 
-MeetingKindId = Literal["summit", "fmm"]
-
 
 @dataclass(frozen=True)
 class MeetingRef:
-    """A summit or an FMM, with its kind (the YAML record does not repeat it)."""
+    """One meeting with its series (the YAML record does not repeat it)."""
 
-    kind: MeetingKindId
+    series: m.Series
     record: m.Meeting
 
     @property
-    def number(self) -> int:
+    def kind(self) -> str:
+        """The series id: ``summit``, ``fmm``, ``emm``..."""
+        return self.series.id
+
+    @property
+    def number(self) -> int | None:
         return self.record.number
 
     @property
     def key(self) -> str:
-        """Stable id, also used in deep links and buttons: ``summit_13``, ``fmm_2``."""
-        return f"{self.kind}_{self.number}"
+        """Stable id, also used in deep links and buttons: ``summit_13``, ``fmm_2``; a meeting
+        whose number is not on record is keyed by its year (``tmm_y2017``)."""
+        if self.record.number is None:
+            return f"{self.kind}_y{self.record.start.year}"
+        return f"{self.kind}_{self.record.number}"
 
     @property
     def code(self) -> str:
-        """The name people know it by: ``ASEM13``, ``FMM2``."""
-        return f"ASEM{self.number}" if self.kind == "summit" else f"FMM{self.number}"
+        """The name people know it by: ``ASEM13``, ``FMM2``; for a meeting without a number,
+        the series' name and the year."""
+        if self.record.number is None or self.series.code is None:
+            return f"{self.series.name.en}, {self.record.start.year}"
+        return self.series.code.replace("{n}", str(self.record.number))
 
     @property
     def start(self) -> dt.date:
@@ -46,7 +55,11 @@ class MeetingRef:
 
     @property
     def end(self) -> dt.date:
-        return self.record.end
+        return self.record.end or self.record.start
+
+    @property
+    def precision(self) -> str:
+        return self.record.precision
 
     @property
     def held(self) -> bool:
@@ -60,9 +73,8 @@ class KnowledgeBase:
     root: Path
     sources: MappingProxyType[str, m.Source]
     cities: MappingProxyType[str, m.City]
-    kinds: MappingProxyType[str, m.MeetingKind]
-    summits: tuple[MeetingRef, ...]
-    fmms: tuple[MeetingRef, ...]
+    series: MappingProxyType[str, m.Series]
+    meetings_by_series: MappingProxyType[str, tuple[MeetingRef, ...]]
     regions: MappingProxyType[str, m.Region]
     groups: MappingProxyType[str, m.Group]
     partners: MappingProxyType[str, m.Partner]
@@ -111,9 +123,13 @@ class KnowledgeBase:
             root=root,
             sources=index(files["sources.yaml"].sources),
             cities=index(files["cities.yaml"].cities),
-            kinds=index(meetings.kinds),
-            summits=tuple(MeetingRef("summit", r) for r in meetings.summits),
-            fmms=tuple(MeetingRef("fmm", r) for r in meetings.fmms),
+            series=index(meetings.series),
+            meetings_by_series=MappingProxyType(
+                {
+                    series.id: tuple(MeetingRef(series, record) for record in series.meetings)
+                    for series in meetings.series
+                }
+            ),
             regions=index(partners.regions),
             groups=index(partners.groups),
             partners=index(partners.partners),
@@ -132,28 +148,59 @@ class KnowledgeBase:
 
     # -- meetings ------------------------------------------------------------------------------
 
-    def meetings(self, kind: MeetingKindId) -> tuple[MeetingRef, ...]:
-        return self.summits if kind == "summit" else self.fmms
+    @property
+    def kinds(self) -> MappingProxyType[str, m.Series]:
+        """Every series, those without meetings on record (SOMs, dialogues) included."""
+        return self.series
 
-    def meeting(self, kind: MeetingKindId, number: int) -> MeetingRef | None:
-        items = self.meetings(kind)
-        return items[number - 1] if 1 <= number <= len(items) else None
+    @property
+    def summits(self) -> tuple[MeetingRef, ...]:
+        return self.meetings_by_series["summit"]
+
+    @property
+    def fmms(self) -> tuple[MeetingRef, ...]:
+        return self.meetings_by_series["fmm"]
+
+    def meetings(self, series: str) -> tuple[MeetingRef, ...]:
+        """The meetings of ``series`` on record, in order (none for an unknown series)."""
+        return self.meetings_by_series.get(series, ())
+
+    def meeting(self, series: str, number: int) -> MeetingRef | None:
+        for meeting in self.meetings(series):
+            if meeting.number == number:
+                return meeting
+        return None
 
     def meeting_by_key(self, key: str) -> MeetingRef | None:
-        kind, _, number = key.partition("_")
-        if kind not in ("summit", "fmm") or not number.isdigit():
-            return None
-        return self.meeting(kind, int(number))  # type: ignore[arg-type]
+        series, _, rest = key.partition("_")
+        if rest.isdigit():
+            return self.meeting(series, int(rest))
+        if rest[:1] == "y" and rest[1:].isdigit():
+            found = [m for m in self.meetings(series) if m.number is None]
+            return next((m for m in found if m.start.year == int(rest[1:])), None)
+        return None
 
     def all_meetings(self) -> Iterator[MeetingRef]:
-        yield from self.summits
-        yield from self.fmms
+        for meetings in self.meetings_by_series.values():
+            yield from meetings
 
-    def meeting_country(self, meeting: MeetingRef) -> str:
-        return self.cities[meeting.record.city].country
+    @property
+    def main_series(self) -> tuple[str, ...]:
+        """What "ASEM meetings" means when no series is named: the summits and the FMMs."""
+        return tuple(s.id for s in self.series.values() if s.main)
+
+    @property
+    def numbered_series(self) -> tuple[m.Series, ...]:
+        """The series whose meetings are named by a code with a number (ASEM7, FMM3)."""
+        return tuple(s for s in self.series.values() if s.code and s.meetings)
+
+    def meeting_country(self, meeting: MeetingRef) -> str | None:
+        record = meeting.record
+        return self.cities[record.city].country if record.city else record.country
 
     def meeting_region(self, meeting: MeetingRef) -> str | None:
-        return self.partner_region(self.meeting_country(meeting))
+        country = self.meeting_country(meeting)
+        return self.partner_region(country) if country else None
 
     # -- partners ------------------------------------------------------------------------------
 
@@ -214,6 +261,12 @@ class KnowledgeBase:
         counts = [
             (len(self.summits), "summits"),
             (len(self.fmms), "foreign ministers' meetings"),
+            (
+                sum(len(v) for v in self.meetings_by_series.values())
+                - len(self.summits)
+                - len(self.fmms),
+                "other ministerial meetings",
+            ),
             (len(self.partners), "partners"),
             (len(self.non_partners), "non-partner countries"),
             (len(self.cities), "cities"),

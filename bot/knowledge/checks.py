@@ -112,7 +112,7 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     # Unique ids
     c.unique("sources.yaml", "sources", sources.sources, "id", "source id")
     c.unique("cities.yaml", "cities", cities.cities, "id", "city id")
-    c.unique("meetings.yaml", "kinds", meetings.kinds, "id", "meeting kind id")
+    c.unique("meetings.yaml", "series", meetings.series, "id", "series id")
     c.unique("partners.yaml", "regions", partners.regions, "id", "region id")
     c.unique("partners.yaml", "groups", partners.groups, "id", "group id")
     c.unique("partners.yaml", "partners", partners.partners, "id", "partner id")
@@ -128,18 +128,9 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
             )
 
     # Numbering
-    c.numbered("meetings.yaml", "summits", meetings.summits, "summits")
-    c.numbered("meetings.yaml", "fmms", meetings.fmms, "foreign ministers' meetings")
     c.numbered("areas.yaml", "areas", areas.areas, "areas")
-    for section in ("summits", "fmms"):
-        items = getattr(meetings, section)
-        for i in range(1, len(items)):
-            if items[i].start < items[i - 1].end:
-                c.report(
-                    "meetings.yaml",
-                    (section, i, "start"),
-                    f"starts before the meeting numbered {items[i - 1].number} ended",
-                )
+    for k, series in enumerate(meetings.series):
+        _check_series(c, k, series)
 
     # Sources: every 'sources' list anywhere must name known sources
     source_ids = {s.id for s in sources.sources}
@@ -154,18 +145,25 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
 
     # References between records
     city_ids = {city.id for city in cities.cities}
-    summit_numbers = {s.number for s in meetings.summits}
-    fmm_numbers = {f.number for f in meetings.fmms}
+    by_id = {series.id: series for series in meetings.series}
+    summit_numbers = {s.number for s in by_id["summit"].meetings} if "summit" in by_id else set()
+    fmm_numbers = {f.number for f in by_id["fmm"].meetings} if "fmm" in by_id else set()
+    for required in ("summit", "fmm"):
+        if required not in by_id:
+            c.report("meetings.yaml", ("series",), f"the series '{required}' is missing")
     region_ids = {r.id for r in partners.regions}
     group_ids = {g.id for g in partners.groups}
     for i, city in enumerate(cities.cities):
         c.ref("cities.yaml", ("cities", i, "country"), city.country, partner_ids, "partner")
-    for section in ("summits", "fmms"):
-        for i, meeting in enumerate(getattr(meetings, section)):
-            c.ref("meetings.yaml", (section, i, "city"), meeting.city, city_ids, "city")
+    country_ids = partner_ids | {country.id for country in partners.non_partners}
+    for k, series in enumerate(meetings.series):
+        for i, meeting in enumerate(series.meetings):
+            path = ("series", k, "meetings", i)
+            c.ref("meetings.yaml", (*path, "city"), meeting.city, city_ids, "city")
+            c.ref("meetings.yaml", (*path, "country"), meeting.country, country_ids, "country")
             for j, plan in enumerate(meeting.earlier_plans):
-                path = (section, i, "earlier_plans", j, "city")
-                c.ref("meetings.yaml", path, plan.city, city_ids, "city")
+                plan_path = (*path, "earlier_plans", j, "city")
+                c.ref("meetings.yaml", plan_path, plan.city, city_ids, "city")
     for i, group in enumerate(partners.groups):
         c.ref("partners.yaml", ("groups", i, "region"), group.region, region_ids, "region")
     for i, partner in enumerate(partners.partners):
@@ -230,6 +228,38 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     _check_aliases(c, cities, partners)
     _check_questions(c, files, partner_ids, city_ids, group_ids, region_ids)
     return c.problems
+
+
+def _check_series(c: _Checker, k: int, series: m.Series) -> None:
+    """Numbers and dates in order; a complete series numbered 1, 2, 3... with no gap."""
+    path = ("series", k, "meetings")
+    items = series.meetings
+    if series.complete:
+        for i, item in enumerate(items):
+            if item.number != i + 1:
+                c.report(
+                    "meetings.yaml",
+                    (*path, i, "number") if item.number else (*path, i),
+                    f"the meetings of a complete series are numbered 1, 2, 3... in order with "
+                    f"no gap: expected {i + 1} here, found {item.number or 'none'}",
+                )
+                return
+    years_without_number: set[int] = set()
+    for i, item in enumerate(items):
+        if i and items[i - 1].number and item.number and item.number <= items[i - 1].number:
+            c.report("meetings.yaml", (*path, i, "number"), "numbers must go up in order")
+        if i and item.start < (items[i - 1].end or items[i - 1].start):
+            c.report(
+                "meetings.yaml", (*path, i, "start"), "starts before the meeting above it ended"
+            )
+        if item.number is None:
+            if item.start.year in years_without_number:
+                c.report(
+                    "meetings.yaml",
+                    (*path, i, "start"),
+                    "two meetings without a number in one year: give them numbers",
+                )
+            years_without_number.add(item.start.year)
 
 
 def _check_counts(c: _Checker, partners: m.PartnersFile) -> None:

@@ -179,41 +179,106 @@ class EarlierPlan(Strict):
         return self
 
 
-class Meeting(Sourced):
-    """A summit or a Foreign Ministers' Meeting."""
+_PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{1,2}))?$")
+Precision = Literal["day", "month", "year"]
 
-    number: int = Field(ge=1)
-    city: Id
+
+def _partial_date(value: object) -> tuple[object, Precision]:
+    """``2017``, ``"2017-09"`` or a full date: the first day it stands for, and its precision."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        match = _PARTIAL_DATE.match(value.strip())
+        if match:
+            month = int(match["month"] or 1)
+            if not 1 <= month <= 12:
+                raise ValueError(f"'{value}': month {month} is not 1..12")
+            return dt.date(int(match["year"]), month, 1), "month" if match["month"] else "year"
+    return value, "day"
+
+
+class Meeting(Sourced):
+    """One meeting of a series: a summit, an FMM, an Economic Ministers' Meeting...
+
+    ``start`` is a day (2017-09-21), a month (2017-09) or a year (2017) when the sources give
+    no more; ``end`` is the last day of a meeting of several days. ``number`` may be left out
+    when the sources do not say which of its series a meeting was; ``city`` when they name
+    only the country (then give ``country``), or neither for a meeting held online."""
+
+    number: int | None = Field(default=None, ge=1)
+    city: Id | None = None
+    country: Id | None = None
     start: dt.date
-    end: dt.date
+    end: dt.date | None = None
+    precision: Precision = "day"
     status: Literal["held", "planned"]
     format: Literal["in_person", "virtual"] = "in_person"
     theme: Text | None = None
     notes: Text | None = None
     earlier_plans: tuple[EarlierPlan, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_partial_start(cls, data: object) -> object:
+        if isinstance(data, dict) and "start" in data and "precision" not in data:
+            start, precision = _partial_date(data["start"])
+            data = {**data, "start": start, "precision": precision}
+        return data
+
     @model_validator(mode="after")
     def _end_after_start(self) -> Meeting:
-        if self.end < self.start:
+        if self.end is not None and self.precision != "day":
+            raise ValueError("a meeting known only by month or year has no 'end'")
+        if self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.city is not None and self.country is not None:
+            raise ValueError("give 'city' (its country comes from cities.yaml) or 'country'")
+        if self.format == "in_person" and self.city is None and self.country is None:
+            raise ValueError(
+                "an in-person meeting needs 'city' (or 'country' if no city is known)"
+            )
         return self
 
 
-class MeetingKind(Sourced):
-    """A kind of ASEM meeting: who attends, how often, what it does."""
+CodePattern = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z ]*\{n\}$", max_length=20)
+]
+
+
+class Series(Sourced):
+    """A kind of ASEM meeting (summits, FMMs, Economic Ministers' Meetings, SOMs...): who
+    attends, how often, what it does, and the meetings of it that are on record.
+
+    ``code`` is how one meeting is named: ``ASEM{n}`` makes ASEM7, and people's "asem7",
+    "asem 7", "ASEM VII" and "the 7th asem summit" are read from it and from the aliases.
+    ``complete``: every meeting is on record, numbered 1, 2, 3... with no gap, so counts are
+    totals. ``latest_checked``: the sources were searched for a later meeting and found none.
+    ``main``: what "ASEM meetings" means in a list or count that names no series.
+    ``distinctive``: its name alone says a question is about ASEM ("FMM"; not "summit")."""
 
     id: Id
     name: Text
+    code: CodePattern | None = None
+    title: Text | None = None
     aliases: Aliases = ()
     attendees: Text
     frequency: Text
     role: Text
+    complete: bool = False
+    latest_checked: bool = False
+    main: bool = False
+    distinctive: bool = False
+    meetings: tuple[Meeting, ...] = ()
+
+    @model_validator(mode="after")
+    def _meetings_need_a_code(self) -> Series:
+        if self.meetings and (self.code is None or self.title is None):
+            raise ValueError("a series with meetings needs a 'code' and a 'title'")
+        return self
 
 
 class MeetingsFile(WithQuestions):
-    kinds: tuple[MeetingKind, ...] = Field(min_length=1)
-    summits: tuple[Meeting, ...] = Field(min_length=1)
-    fmms: tuple[Meeting, ...] = Field(min_length=1)
+    series: tuple[Series, ...] = Field(min_length=1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,16 +9,16 @@ falls back to fuzzy matching for typos the word-level corrector could not fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.domain.kinds import KINDS, PRECEDENCE
 from bot.knowledge import KnowledgeBase
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
 
-MEETING_WORDS = {"asem": "summit", "summit": "summit", "fmm": "fmm"}
 NUMBER_WORDS = {"number", "no", "nr", "num", "meeting"}  # "asem meeting 7", "summit no 7"
+MEETING_NOUNS = {"summit", "fmm", "meeting"}  # "asem seven summit": a spelled meeting number
 YEAR_RANGE = range(1990, 2040)
 
 
@@ -60,103 +60,112 @@ class Gazetteer:
 
 
 def build_gazetteer(kb: KnowledgeBase, normalise: Normaliser, lang: str) -> Gazetteer:
+    """Every name of every kind of thing (see :mod:`bot.domain.kinds`), normalised."""
     gaz = Gazetteer()
-
-    def add_names(entity_type: str, value: str, names: Iterable[str | None]) -> None:
-        for name in names:
-            if name:
-                gaz.add(normalise.basic(name), entity_type, value)
-
-    for partner in kb.partners.values():
-        add_names("country", partner.id, (partner.name.en, partner.name.km, *partner.aliases))
-    for country in kb.non_partners.values():
-        add_names("country", country.id, (country.name.en, country.name.km, *country.aliases))
-    for city in kb.cities.values():
-        add_names("city", city.id, (city.name.en, city.name.km, *city.aliases))
-    for area in kb.areas:
-        add_names("area", str(area.number), (area.short.en, area.short.km, *area.aliases))
-    for group in kb.groups.values():
-        add_names("group", group.id, (group.name.en, group.name.km, *group.aliases))
-    for region in kb.regions.values():
-        add_names("region", region.id, (region.name.en, region.name.km, *region.aliases))
-    for kind in kb.kinds.values():
-        add_names("meeting_kind", kind.id, (kind.name.en, kind.name.km, *kind.aliases))
-    add_names("asef", "asef", (kb.asef.name.en, kb.asef.name.km, *kb.asef.aliases))
-    for org in kb.organisations.values():
-        add_names("organisation", org.id, (org.name.en, org.name.km, *org.aliases))
+    for kind in KINDS:
+        for value, names in kind.names(kb):
+            for name in names:
+                if name:
+                    gaz.add(normalise.basic(name), kind.name, value)
     # A rewritten phrase (e.g. "foreign ministers meeting" -> "fmm") must still be found:
     # apply the rewriting rules to the names too.
     for key, hits in list(gaz.exact.items()):
-        rewritten = tuple(normalise._rewrite(list(key)))
+        rewritten = tuple(normalise.rewrite(list(key)))
         if rewritten != key:
             for entity_type, value in hits:
                 gaz.add(list(rewritten), entity_type, value)
     return gaz
 
 
-def _meeting_refs(tokens: list[str]) -> list[Entity]:
-    """'asem 7', 'asem summit 7', 'summit no 7', '7th summit', '7th asem', 'fmm 3', '3rd fmm'."""
+@dataclass(frozen=True)
+class SeriesCodes:
+    """How meetings are named, from the series in meetings.yaml: the word of each code
+    (``ASEM{n}`` -> "asem" means a summit) and the series with meetings on record."""
+
+    prefixes: dict[str, str]  # code word -> series id
+    numbered: frozenset[str]  # series ids with numbered meetings
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase, normalise: Normaliser) -> SeriesCodes:
+        prefixes: dict[str, str] = {}
+        for series in kb.numbered_series:
+            words = normalise.basic((series.code or "").replace("{n}", " "))
+            if len(words) == 1:
+                prefixes.setdefault(words[0], series.id)
+        return cls(prefixes, frozenset(s.id for s in kb.numbered_series))
+
+
+def _number_at(tokens: list[str], j: int) -> int | None:
+    """A meeting number at ``j`` ("7", "~7" spelled out), not a year."""
+    if j >= len(tokens):
+        return None
+    number = tokens[j].lstrip("#~")
+    if not number.isdigit() or int(number) in YEAR_RANGE or not 0 < int(number) < 100:
+        return None
+    if tokens[j].startswith("~") and j + 1 < len(tokens) and tokens[j + 1] not in MEETING_NOUNS:
+        return None  # "asem seven" is ASEM7; "asem three pillars" is a count
+    return int(number)
+
+
+def meeting_refs(tokens: list[str], kinds_named: list[Entity], codes: SeriesCodes) -> list[Entity]:
+    """Meetings named by number: 'asem 7', 'asem summit 7', 'summit no 7', '7th summit',
+    '7th asem', 'fmm 3', '3rd fmm', 'the 7th asem education ministers meeting', 'fmm 2 and 3'.
+
+    A series is mentioned by one of its names (``kinds_named``, found by the gazetteer) or by
+    the word of its code ("asem" in ASEM{n})."""
+    mentions: dict[int, tuple[str, int]] = {}  # start -> (series, end)
+    for entity in kinds_named:
+        series = [v for v in entity.values if v in codes.numbered]
+        if series:
+            mentions[entity.start] = (series[0], entity.end)
+    for i, token in enumerate(tokens):
+        if token in codes.prefixes and i not in mentions:
+            mentions[i] = (codes.prefixes[token], i + 1)
     found: list[Entity] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        # ordinal first: "#7 (asem) (summit|fmm)"
-        if is_ordinal(token):
+        if is_ordinal(token):  # "#7 (asem) <series>"
             j = i + 1
-            kind = None
-            if j < len(tokens) and tokens[j] == "asem":
-                kind, j = "summit", j + 1
-            if j < len(tokens) and tokens[j] in ("summit", "fmm"):
-                kind, j = MEETING_WORDS[tokens[j]], j + 1
-            if kind:
-                found.append(Entity("meeting", (f"{kind}_{token[1:]}",), i, j))
-                i = j
+            if j < len(tokens) and tokens[j] == "asem" and j + 1 in mentions:
+                j += 1
+            if j in mentions:
+                series, end = mentions[j]
+                found.append(Entity("meeting", (f"{series}_{token[1:]}",), i, end))
+                i = end
                 continue
-        # kind first: "asem (summit|fmm) (number|no) 7" or "asem #7"
-        if token in MEETING_WORDS:
-            kind = MEETING_WORDS[token]
-            j = i + 1
-            if token == "asem" and j < len(tokens) and tokens[j] in ("summit", "fmm"):
-                kind, j = MEETING_WORDS[tokens[j]], j + 1
+        if i in mentions:  # "<series> (number|no) 7 (and 8)"
+            series, j = mentions[i]
             if j < len(tokens) and tokens[j] in NUMBER_WORDS:
                 j += 1
-            if j < len(tokens):
-                number = tokens[j].lstrip("#~")
-                spelled_then_noun = tokens[j].startswith("~") and (
-                    j + 1 < len(tokens) and tokens[j + 1] not in ("summit", "fmm", "meeting")
-                )  # "asem seven" is ASEM7; "asem three pillars" is a count
-                if (
-                    number.isdigit()
-                    and int(number) not in YEAR_RANGE
-                    and 0 < int(number) < 100
-                    and not spelled_then_noun
+            number = _number_at(tokens, j)
+            if number is not None:
+                end = j + 1
+                # "asem 3 fmm": the code word of summits, then another series
+                if end in mentions and tokens[i] == "asem":
+                    series, end = mentions[end]
+                numbers = [number]
+                while (
+                    end + 1 < len(tokens)
+                    and tokens[end] in ("and", "or", "to")
+                    and _number_at(tokens, end + 1) is not None
+                    and not tokens[end + 1].startswith("~")
                 ):
-                    end = j + 1
-                    if end < len(tokens) and tokens[end] in ("summit", "fmm") and kind == "summit":
-                        kind = MEETING_WORDS[tokens[end]]  # "asem 3 fmm"
-                        end += 1
-                    numbers = [int(number)]
-                    # "fmm 2 and 3", "asem 5, 6 or 7": more numbers of the same kind
-                    while (
-                        end + 1 < len(tokens)
-                        and tokens[end] in ("and", "or", "to")
-                        and tokens[end + 1].isdigit()
-                        and 0 < int(tokens[end + 1]) < 100
-                    ):
-                        numbers.append(int(tokens[end + 1]))
-                        end += 2
-                    values = tuple(f"{kind}_{n}" for n in numbers)
-                    found.append(Entity("meeting", values, i, end))
-                    i = end
-                    continue
+                    numbers.append(int(tokens[end + 1].lstrip("#")))
+                    end += 2
+                values = tuple(f"{series}_{n}" for n in numbers)
+                found.append(Entity("meeting", values, i, end))
+                i = end
+                continue
         i += 1
     return found
 
 
 class EntityExtractor:
-    def __init__(self, gazetteer: Gazetteer, normalise: Normaliser) -> None:
+    def __init__(self, gazetteer: Gazetteer, normalise: Normaliser, codes: SeriesCodes) -> None:
         self.gaz = gazetteer
         self.normalise = normalise
+        self.codes = codes
         self._joined_keys = list(gazetteer.joined)
         self._fuzzy: dict[str, str | None] = {}  # an unknown word -> the name it is (memo)
         # only positions that can begin a name are tried (most words begin none)
@@ -166,11 +175,15 @@ class EntityExtractor:
         }
 
     def __call__(self, tokens: list[str]) -> list[Entity]:
-        entities = _meeting_refs(tokens)
+        names = self._names(tokens, set())
+        kinds_named = [e for e in names if e.type == "meeting_kind"]
+        meetings = meeting_refs(tokens, kinds_named, self.codes)
+        covered = {i for e in meetings for i in range(e.start, e.end)}
+        entities = meetings + [
+            e for e in names if not any(i in covered for i in range(e.start, e.end))
+        ]
         taken = {i for e in entities for i in range(e.start, e.end)}
         entities += self._years(tokens, taken)
-        taken |= {i for e in entities for i in range(e.start, e.end)}
-        entities += self._names(tokens, taken)
         return sorted(entities, key=lambda e: e.start)
 
     def _years(self, tokens: list[str], taken: set[int]) -> list[Entity]:
@@ -256,19 +269,8 @@ class EntityExtractor:
     @staticmethod
     def _entity(hits: set[tuple[str, str]], start: int, end: int, text: str) -> Entity:
         # One name can mean several things ("energy" is two areas); keep all, typed alike.
-        # If types differ, prefer the more specific reading.
-        order = [
-            "meeting",
-            "country",
-            "city",
-            "asef",
-            "organisation",
-            "group",
-            "region",
-            "meeting_kind",
-            "area",
-        ]
-        types = sorted({t for t, _ in hits}, key=order.index)
+        # If types differ, prefer the more specific reading (the order of the kinds).
+        types = sorted({t for t, _ in hits}, key=PRECEDENCE.index)
         chosen = types[0]
         values = tuple(sorted(v for t, v in hits if t == chosen))
         return Entity(chosen, values, start, end, text)

@@ -7,6 +7,7 @@ ordinals ("seventh" -> ordinal 7); plurals to singular; typos corrected against 
 own vocabulary ("sumit" -> "summit"); and last, phrases and chat spellings rewritten to one
 canonical form (``foreign ministers meeting`` -> ``fmm``, ``wen`` -> ``when``).
 
+The words that name a meeting with a number come from the series in meetings.yaml.
 Ordinals become ``#7`` so that "the 7th summit" and "summit 7" can both be told from "seven
 summits"; spelled numbers become ``~7`` ("asem seven" is ASEM7, "asem three pillars" is
 not). Everything here is driven by ``knowledge/language.yaml``.
@@ -31,13 +32,11 @@ MEMO_SIZE = 20_000  # words remembered by the typo corrector
 """Longer input is cut before matching, so the time per question stays bounded."""
 
 _ORDINAL_SUFFIX = re.compile(r"^(\d{1,3})(st|nd|rd|th)$")
-_JOINED = re.compile(r"^(asem|fmm|som|summit|asef)(\d{1,3})(st|nd|rd|th)?$")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ROMAN = {
     "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
     "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16,
 }  # fmt: skip
-_ROMAN_AFTER = {"asem", "summit", "fmm"}
 _NO_SINGULAR = ("ss", "us", "is")
 
 
@@ -68,7 +67,14 @@ def _singular(token: str) -> str:
 class Normaliser:
     """Normalises text for one language. Build once; calling it is cheap."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, meeting_words: Iterable[str] = ()) -> None:
+        """``meeting_words`` name meetings when a number follows them: the words of the
+        series' codes ("asem" in ASEM{n}) and the series' one-word names ("fmm", "summit").
+        They may be written joined to the number ("asem7", "fmm3rd") or with a Roman numeral
+        ("ASEM VII")."""
+        self.meeting_words = frozenset(meeting_words)
+        words = "|".join(sorted(map(re.escape, self.meeting_words), key=len, reverse=True))
+        self._joined = re.compile(rf"^({words})(\d{{1,3}})(st|nd|rd|th)?$") if words else None
         self.numbers: dict[str, int] = {}
         self.ordinals: dict[str, int] = {}
         self.fillers = frozenset(self.basic(" ".join(lexicon.fillers)))
@@ -130,7 +136,7 @@ class Normaliser:
         return [self._number(t) for t in tokens]
 
     def _split_joined(self, token: str) -> list[str]:
-        joined = _JOINED.match(token)
+        joined = self._joined.match(token) if self._joined else None
         if joined:
             number = joined[2]
             return [joined[1], f"#{int(number)}" if joined[3] else str(int(number))]
@@ -151,7 +157,7 @@ class Normaliser:
         tokens = self._romans(tokens)
         tokens = [self.correct(t) for t in tokens]  # "foriegn minsters" -> "foreign minister"
         for _ in range(3):  # "become a partner" -> "become a member" -> "join"
-            rewritten = self._rewrite(tokens)
+            rewritten = self.rewrite(tokens)
             if rewritten == tokens:
                 break
             tokens = rewritten
@@ -173,11 +179,12 @@ class Normaliser:
 
     def _romans(self, tokens: list[str]) -> list[str]:
         return [
-            str(_ROMAN[t]) if t in _ROMAN and i and tokens[i - 1] in _ROMAN_AFTER else t
+            str(_ROMAN[t]) if t in _ROMAN and i and tokens[i - 1] in self.meeting_words else t
             for i, t in enumerate(tokens)
         ]
 
-    def _rewrite(self, tokens: list[str]) -> list[str]:
+    def rewrite(self, tokens: list[str]) -> list[str]:
+        """Phrases and chat spellings to their canonical form (language.yaml's synonyms)."""
         out: list[str] = []
         i = 0
         while i < len(tokens):

@@ -20,25 +20,14 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
+from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS
 from bot.knowledge import KnowledgeBase
-from bot.nlu.entities import Entity, EntityExtractor, build_gazetteer
+from bot.nlu.entities import Entity, EntityExtractor, SeriesCodes, build_gazetteer
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge.models import Question
 
-SLOT = {
-    "meeting": "<m>",
-    "meeting_kind": "<k>",
-    "city": "<c>",
-    "country": "<p>",
-    "year": "<y>",
-    "area": "<a>",
-    "region": "<r>",
-    "group": "<g>",
-    "asef": "<f>",
-    "organisation": "<o>",
-}
 UNUSED_ENTITY_PENALTY = 20.0
 SPECIFIC_BONUS = 4.0
 OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
@@ -48,12 +37,22 @@ WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character
 TOP_FOR_CHARS = 40  # character similarity is computed for the best examples only
 COMMON_POSTINGS = 200  # a word in more examples does not by itself make a candidate
 CONTRAST_PENALTY = 6.0  # a body or detail named beside ASEM ("is ASEM like the G20?")
-# What a question is about: a named one of these that the intent ignores costs more than a
-# detail (a year, a region) does.
-PRIMARY = frozenset({"meeting", "country", "asef", "area", "meeting_kind"})
+# What a question is about (the subjects of bot.domain.kinds): a named one that the intent
+# ignores costs more than a detail (a year, a region) does.
 PRIMARY_EXTRA_PENALTY = 10.0
-DETAILS = frozenset({"city", "year", "region"})
 UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM
+
+
+def _meeting_words(kb: KnowledgeBase) -> set[str]:
+    """Words after which a number names a meeting: each code's word ("asem" in ASEM{n}) and
+    the one-word names of the series with numbered meetings ("fmm", "summit")."""
+    words: set[str] = set()
+    for series in kb.numbered_series:
+        code = (series.code or "").replace("{n}", "").strip().casefold()
+        if code.isalpha():
+            words.add(code)
+        words |= {a.casefold() for a in series.aliases if a.isalpha() and len(a) >= 3}
+    return words
 
 
 @dataclass(frozen=True)
@@ -103,18 +102,19 @@ class Parse:
     unknown: list[str]  # content words found nowhere in the knowledge base
     slotted: list[str] = field(default_factory=list)  # tokens with entities as slots
     candidates: list[Candidate] = field(default_factory=list)
+    distinctive: frozenset[str] = frozenset()  # series whose name alone says ASEM (FMM, SOM)
 
     def of_type(self, entity_type: str) -> list[Entity]:
         return [e for e in self.entities if e.type == entity_type]
 
     @property
     def anchored(self) -> bool:
-        """Plainly about ASEM: it says "ASEM", or names a meeting, ASEF, an FMM or a SOM
-        ("summit" alone is any summit: Everest has one)."""
+        """Plainly about ASEM: it says "ASEM", or names a meeting, ASEF, or a series whose
+        name says ASEM, an FMM or a SOM ("summit" alone is any summit: Everest has one)."""
         if "asem" in self.tokens or self.of_type("meeting") or self.of_type("asef"):
             return True
         kinds = {v for e in self.of_type("meeting_kind") for v in e.values}
-        return bool(kinds & {"fmm", "som"})
+        return bool(kinds & self.distinctive)
 
     @property
     def words(self) -> list[str]:
@@ -127,10 +127,14 @@ class Understanding:
 
     def __init__(self, kb: KnowledgeBase, lang: str = "en") -> None:
         self.lang = lang
-        self.normalise = Normaliser(kb.lexicons[lang])
+        self.normalise = Normaliser(kb.lexicons[lang], _meeting_words(kb))
         gazetteer = build_gazetteer(kb, self.normalise, lang)
-        self.extract = EntityExtractor(gazetteer, self.normalise)
-        # (kind, key, city, country, year) of every meeting, to read "the Bali FMM" as FMM5
+        codes = SeriesCodes.from_kb(kb, self.normalise)
+        self.extract = EntityExtractor(gazetteer, self.normalise, codes)
+        self._series_with_meetings = frozenset(s for s in kb.series if kb.meetings(s))
+        self._main_series = kb.main_series
+        self._distinctive = frozenset(s.id for s in kb.series.values() if s.distinctive)
+        # (series, key, city, country, year) of every meeting, to read "the Bali FMM" as FMM5
         self._meetings = [
             (m.kind, m.key, m.record.city, kb.meeting_country(m), m.start.year)
             for m in kb.all_meetings()
@@ -204,7 +208,7 @@ class Understanding:
         if any(e.type == "meeting" for e in entities):
             return entities, set()
         kinds = [e for e in entities if e.type == "meeting_kind"]
-        if any(v not in ("summit", "fmm") for e in kinds for v in e.values):
+        if any(v not in self._series_with_meetings for e in kinds for v in e.values):
             return entities, set()
         places = [e for e in entities if e.type in ("city", "country")]
         years = [e for e in entities if e.type == "year" and not e.relation]
@@ -215,7 +219,8 @@ class Understanding:
         )  # "asem 2014", "the 2014 asem"; not "did asem have 53 partners in 2014"
         if not (places or years) or not (kinds or asem_year):
             return entities, set()
-        wanted_kinds = {v for e in kinds for v in e.values} or {"summit", "fmm"}
+        # "the 2006 ASEM meeting" is a summit or an FMM
+        wanted_kinds = {v for e in kinds for v in e.values} or set(self._main_series)
         cities = {v for e in places if e.type == "city" for v in e.values}
         countries = {v for e in places if e.type == "country" for v in e.values}
         wanted_years = {int(v) for e in years for v in e.values}
@@ -293,7 +298,16 @@ class Understanding:
             ):
                 unknown.append(token)
         content = [t for t in slotted if t not in self.normalise.fillers]
-        return Parse(text, self.lang, tokens, entities, content, unknown, slotted)
+        return Parse(
+            text,
+            self.lang,
+            tokens,
+            entities,
+            content,
+            unknown,
+            slotted,
+            distinctive=self._distinctive,
+        )
 
     def parse(self, text: str) -> Parse:
         parse = self._parse_only(text)
@@ -401,7 +415,7 @@ class Understanding:
         # Another body named beside ASEM is a comparison, not the subject ("is ASEM like the
         # G20?"); in a plainly-ASEM question a place or year is a detail to check: both cost
         # little.
-        contrasts = {"organisation"} | (bodies_only | DETAILS if parse.anchored else set())
+        contrasts = set(CONTRASTS) | (bodies_only | DETAILS if parse.anchored else set())
         contrast_cost = CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
         candidates = []
         for intent, similarity in best.items():
@@ -416,7 +430,7 @@ class Understanding:
             raw = 100 * similarity
             unused = present - info.accepts
             score = raw - UNUSED_ENTITY_PENALTY * len(unused - contrasts)
-            score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & PRIMARY)
+            score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & SUBJECTS)
             score -= contrast_cost * len(unused & contrasts)
             if any(n.value in values.get(n.type, ()) for n in valued):
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome

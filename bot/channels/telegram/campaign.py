@@ -75,7 +75,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.brain import Brain, check_brain
+from bot.brain import Brain
 from bot.campaign.daily import DAILY_MESSAGE_KEYS, DailyFact, fact_for
 from bot.campaign.links import LinkError, deep_link
 from bot.campaign.quiz import QUIZ_MESSAGE_KEYS, QuizMaker, QuizQuestion, telegram_length
@@ -89,8 +89,10 @@ from bot.channels.telegram.runtime import (
     send_text,
     services,
 )
+from bot.declare import msg
 from bot.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.reply import MAX_TEXT, esc, html_to_plain, truncate_html
+from bot.validation import check_brain
 
 if TYPE_CHECKING:
     from bot.storage import Storage
@@ -101,28 +103,28 @@ CAMPAIGN = "asem.campaign"  # the key of CampaignState in application.bot_data
 
 CAMPAIGN_MESSAGE_KEYS: frozenset[str] = frozenset(
     {
-        "tg_cmd_quiz",
-        "tg_cmd_score",
-        "tg_cmd_subscribe",
-        "tg_cmd_unsubscribe",
-        "tg_cmd_stats",
-        "tg_cmd_reload",
-        "button_learn_more",
-        "button_open_in_bot",
-        "tg_score",
-        "tg_score_none",
-        "tg_subscribed",
-        "tg_already_subscribed",
-        "tg_unsubscribed",
-        "tg_not_subscribed",
-        "tg_only_admins",
-        "tg_settings_unavailable",
-        "tg_bot_admins_only",
-        "tg_stats",
-        "tg_stats_unavailable",
-        "tg_reload_ok",
-        "tg_reload_failed",
-        "tg_more",
+        msg("tg_cmd_quiz"),
+        msg("tg_cmd_score"),
+        msg("tg_cmd_subscribe"),
+        msg("tg_cmd_unsubscribe"),
+        msg("tg_cmd_stats"),
+        msg("tg_cmd_reload"),
+        msg("button_learn_more"),
+        msg("button_open_in_bot"),
+        msg("tg_score"),
+        msg("tg_score_none"),
+        msg("tg_subscribed"),
+        msg("tg_already_subscribed"),
+        msg("tg_unsubscribed"),
+        msg("tg_not_subscribed"),
+        msg("tg_only_admins"),
+        msg("tg_settings_unavailable"),
+        msg("tg_bot_admins_only"),
+        msg("tg_stats"),
+        msg("tg_stats_unavailable"),
+        msg("tg_reload_ok"),
+        msg("tg_reload_failed"),
+        msg("tg_more"),
     }
 )
 """Every message this module uses; ``asem-bot validate`` and ``/reload`` insist on them."""
@@ -801,7 +803,7 @@ def load_checked(today: Callable[[], dt.date] = dt.date.today) -> Reloaded | lis
         kb = load_knowledge(default_knowledge_dir())
     except KnowledgeError as exc:
         return [str(problem) for problem in exc.problems]
-    problems = check_brain(kb, RELOAD_MESSAGE_KEYS)
+    problems = check_brain(kb)
     if problems:
         return [str(problem) for problem in problems]
     return Reloaded(Brain(kb, today=today), QuizMaker(kb))

@@ -17,7 +17,6 @@ from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.actions import TOPICS
 from bot.brain import Brain
 from bot.channels.telegram.keyboards import HOME, parse_callback
 from bot.channels.telegram.runtime import (
@@ -32,21 +31,13 @@ from bot.channels.telegram.runtime import (
     services,
     think,
 )
+from bot.domain.topics import BY_COMMAND, BY_NAME
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 
-# Commands that open a menu topic (see bot.actions.TOPICS); /members is an alias.
-TOPIC_COMMANDS = {
-    "about": "about",
-    "summits": "summits",
-    "fmm": "fmms",
-    "partners": "partners",
-    "members": "partners",
-    "areas": "areas",
-    "asef": "asef",
-    "cambodia": "cambodia",
-}
+# Commands that open a menu topic: declared with the topics (bot.domain.topics).
+TOPIC_COMMANDS = {command: topic.name for command, topic in BY_COMMAND.items()}
 MAX_CALLBACK_ANSWER = 200
 SMALLTALK = "smalltalk."  # greetings, thanks, goodbyes: not said unasked in a group
 
@@ -111,7 +102,7 @@ async def topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/summits, /fmm, /partners (/members), /areas, /asef, /cambodia, /about."""
     lang = await chat_language(update, services(context))
     message = update.effective_message
-    action = TOPICS[TOPIC_COMMANDS.get(_command_name(message) if message else "", "about")]
+    action = BY_NAME[TOPIC_COMMANDS.get(_command_name(message) if message else "", "about")].action
 
     def work(brain: Brain) -> Reply:
         return brain.run(action.encode(), lang) or brain.menu(lang)

@@ -23,8 +23,9 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot.actions import parse_action, to_deep_link
+from bot.actions import parse_action
 from bot.channels.telegram.runtime import Services, ask_brain, language, services
+from bot.domain.links import to_deep_link
 from bot.reply import Reply
 
 MAX_RESULTS = 10

@@ -1,0 +1,233 @@
+"""Every kind of thing a question can name, declared once.
+
+An :class:`EntityKind` says everything the other layers need to know about one kind:
+
+- ``slot``: the token that stands for it in slotted example phrasings (``where was <m> held``);
+- ``names``: where its names come from in the knowledge base (for the gazetteer);
+- ``role``: ``subject`` (what a question is about: a meeting, a partner), ``detail`` (a place
+  or a year that narrows it) or ``contrast`` (another organisation named beside ASEM);
+- ``exists``: whether a value names a real record (buttons and deep links name only those);
+- ``display``: how a value is shown in a question label, and which label placeholders it fills;
+- ``card``: the intent that answers a question naming nothing but a thing of this kind;
+- ``link``: the deep-link prefix of that card (``partner_kh``); meetings link by their key.
+
+The order of :data:`KINDS` is the precedence when one name is several kinds at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.knowledge import KnowledgeBase, MeetingRef
+
+Names = Iterable[tuple[str, Iterable[str | None]]]
+Role = Literal["subject", "detail", "contrast", "modifier"]
+
+
+def meeting_code(kb: KnowledgeBase, meeting: MeetingRef, lang: str = "en") -> str:
+    """ASEM13, FMM2; a meeting whose number is not on record: its series' name and year."""
+    if meeting.number is None or meeting.series.code is None:
+        return f"{meeting.series.name.get(lang)}, {meeting.start.year}"
+    return meeting.series.code.replace("{n}", str(meeting.number))
+
+
+def _year(value: str) -> str:
+    """Years travel with their relation: ``after_2010`` (after 2010), ``2004``."""
+    return value.rpartition("_")[2]
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    name: str
+    slot: str
+    role: Role
+    names: Callable[[KnowledgeBase], Names]
+    exists: Callable[[KnowledgeBase, str], bool]
+    display: Callable[[KnowledgeBase, str, str], str | None]
+    placeholders: tuple[str, ...] = ()
+    card: str | None = None
+    link: str | None = None
+    in_slots: bool = True  # False: named by the intent itself (ASEF), or not ASEM's (orgs)
+
+
+def _records(items: Iterable[object]) -> Names:
+    for item in items:
+        yield (
+            item.id,  # type: ignore[attr-defined]
+            (item.name.en, item.name.km, *item.aliases),  # type: ignore[attr-defined]
+        )
+
+
+def _meeting_display(kb: KnowledgeBase, value: str, lang: str) -> str | None:
+    meeting = kb.meeting_by_key(value)
+    return meeting_code(kb, meeting, lang) if meeting else None
+
+
+def _country_display(kb: KnowledgeBase, value: str, lang: str) -> str | None:
+    known = value in kb.partners or value in kb.non_partners
+    return kb.country_name(value, lang) if known else None
+
+
+def _area_display(kb: KnowledgeBase, value: str, lang: str) -> str | None:
+    area = kb.area(int(value)) if value.isdigit() else None
+    return area.short.get(lang) if area else None
+
+
+def _flags(kb: KnowledgeBase) -> set[str]:
+    return {flag for lexicon in kb.lexicons.values() for flag in lexicon.flags}
+
+
+KINDS: tuple[EntityKind, ...] = (
+    EntityKind(
+        "meeting",
+        "<m>",
+        "subject",
+        names=lambda kb: (),  # named by code and number ("ASEM7"), read from the series
+        exists=lambda kb, v: kb.meeting_by_key(v) is not None,
+        display=_meeting_display,
+        placeholders=("meeting",),
+        card="meeting.info",
+    ),
+    EntityKind(
+        "country",
+        "<p>",
+        "subject",
+        names=lambda kb: _records((*kb.partners.values(), *kb.non_partners.values())),
+        exists=lambda kb, v: v in kb.partners or v in kb.non_partners,
+        display=_country_display,
+        placeholders=("country", "place"),
+        card="partner.info",
+        link="partner",
+    ),
+    EntityKind(
+        "city",
+        "<c>",
+        "detail",
+        names=lambda kb: _records(kb.cities.values()),
+        exists=lambda kb, v: v in kb.cities,
+        display=lambda kb, v, lang: kb.cities[v].name.get(lang) if v in kb.cities else None,
+        placeholders=("place",),
+        card="meeting.by_place",
+    ),
+    EntityKind(
+        "asef",
+        "<f>",
+        "subject",
+        names=lambda kb: [("asef", (kb.asef.name.en, kb.asef.name.km, *kb.asef.aliases))],
+        exists=lambda kb, v: v == "asef",
+        display=lambda kb, v, lang: kb.asef.name.get(lang),
+        card="asef.about",
+        in_slots=False,
+    ),
+    EntityKind(
+        "organisation",
+        "<o>",
+        "contrast",
+        names=lambda kb: _records(kb.organisations.values()),
+        exists=lambda kb, v: v in kb.organisations,
+        display=lambda kb, v, lang: None,
+        in_slots=False,
+    ),
+    EntityKind(
+        "group",
+        "<g>",
+        "modifier",
+        names=lambda kb: _records(kb.groups.values()),
+        exists=lambda kb, v: v in kb.groups,
+        display=lambda kb, v, lang: kb.groups[v].name.get(lang) if v in kb.groups else None,
+        placeholders=("group",),
+        card="partner.list",
+        link="group",
+    ),
+    EntityKind(
+        "region",
+        "<r>",
+        "detail",
+        names=lambda kb: _records(kb.regions.values()),
+        exists=lambda kb, v: v in kb.regions,
+        display=lambda kb, v, lang: kb.regions[v].name.get(lang) if v in kb.regions else None,
+        placeholders=("region",),
+    ),
+    EntityKind(
+        "meeting_kind",
+        "<k>",
+        "subject",
+        names=lambda kb: _records(kb.series.values()),
+        exists=lambda kb, v: v in kb.series,
+        display=lambda kb, v, lang: kb.series[v].name.get(lang) if v in kb.series else None,
+        placeholders=("kind",),
+        card="meeting_kind.about",
+        link="kind",
+    ),
+    EntityKind(
+        "area",
+        "<a>",
+        "subject",
+        names=lambda kb: ((str(a.number), (a.short.en, a.short.km, *a.aliases)) for a in kb.areas),
+        exists=lambda kb, v: v.isdigit() and kb.area(int(v)) is not None,
+        display=_area_display,
+        placeholders=("area",),
+        card="area.check",
+        link="area",
+    ),
+    EntityKind(
+        "year",
+        "<y>",
+        "detail",
+        names=lambda kb: (),  # numbers, read by the entity extractor
+        exists=lambda kb, v: (
+            v.rpartition("_")[0] in ("", "after", "since", "before", "until")
+            and _year(v).isdigit()
+        ),
+        display=lambda kb, v, lang: _year(v),
+        placeholders=("year",),
+        card="meeting.by_year",
+    ),
+    EntityKind(
+        "flag",
+        "<flag>",
+        "modifier",
+        names=lambda kb: (),  # words of the lexicon ("founding members"), not names
+        exists=lambda kb, v: v in _flags(kb),
+        display=lambda kb, v, lang: None,
+    ),
+)
+
+KIND: dict[str, EntityKind] = {kind.name: kind for kind in KINDS}
+SLOT: dict[str, str] = {kind.name: kind.slot for kind in KINDS if kind.name != "flag"}
+SUBJECTS = frozenset(k.name for k in KINDS if k.role == "subject")
+DETAILS = frozenset(k.name for k in KINDS if k.role == "detail")
+CONTRASTS = frozenset(k.name for k in KINDS if k.role == "contrast")
+PRECEDENCE = [k.name for k in KINDS]
+PLACEHOLDERS = frozenset(p for k in KINDS for p in k.placeholders) | {"kinds"}
+"""Every placeholder a question label may use; ``{kinds}`` is the series named, or all."""
+CARDS = tuple((k.name, k.card) for k in KINDS if k.card)
+LINKS = {k.link: k for k in KINDS if k.link}
+
+
+def exists(kb: KnowledgeBase, kind: str, value: str) -> bool:
+    entity = KIND.get(kind)
+    return entity is not None and entity.exists(kb, value)
+
+
+def display_values(
+    kb: KnowledgeBase, slots: Iterable[tuple[str, str]], lang: str
+) -> dict[str, str]:
+    """The label placeholders that the named things fill: the first of each kind wins."""
+    values: dict[str, str] = {}
+    for kind_name, value in slots:
+        kind = KIND.get(kind_name)
+        if kind is None or not kind.placeholders:
+            continue
+        shown = kind.display(kb, value, lang)
+        if shown is None:
+            continue
+        for placeholder in kind.placeholders:
+            values.setdefault(placeholder, shown)
+        if kind_name == "meeting_kind" and "kinds" not in values:
+            title = kb.series[value].title if value in kb.series else None
+            if title is not None:
+                values["kinds"] = title.get(lang)
+    return values

@@ -1,0 +1,123 @@
+"""Checks that tie the knowledge base to the code: ``asem-bot validate``, ``run``, ``/reload``.
+
+The YAML files are checked against their schemas when they are loaded
+(:func:`bot.knowledge.load_knowledge`). What only the code knows is checked here, without
+importing python-telegram-bot: every message key some module declares (read from the source by
+:func:`bot.declare.scan`), every intent's composer and every composer's intent, the entity kinds
+an intent needs, the placeholders of question labels and message templates, and the Telegram
+HTML of every template and prose answer. Each problem is ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from bot.answers import COMPOSERS
+from bot.declare import scan
+from bot.domain import kinds
+from bot.knowledge import KnowledgeBase, Problem
+from bot.reply import html_problems
+
+TEMPLATE_FIELDS = frozenset(
+    {
+        "text", "region", "meeting", "place", "dates", "when", "theme", "plans", "first",
+        "last", "next", "kind", "title", "filters", "count", "meetings", "year", "nearest",
+        "name", "attendees", "frequency", "role", "country", "total", "group", "date",
+        "decided", "decided_place", "decided_year", "names", "description", "what", "number",
+        "amount", "since", "url", "partners", "pillars", "proposers", "month", "percent",
+        "label", "day", "countries", "asia", "europe", "institutions", "area", "kinds", "time",
+        "zone",
+    }
+)  # fmt: skip
+"""Every value the code fills into a message template: a misspelt ``{meting}`` is reported."""
+
+_FORMATTER = string.Formatter()
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in _FORMATTER.parse(text) if name}
+
+
+def check_brain(kb: KnowledgeBase, *, package: Path | None = None) -> list[Problem]:
+    """Problems between the knowledge base and the code (empty: they agree)."""
+    problems: list[Problem] = []
+    _check_questions(kb, problems)
+    _check_messages(kb, problems)
+    declarations = scan(package) if package else scan()
+    problems += declarations.problems
+    for key in sorted(set(declarations.messages) - set(kb.messages)):
+        file, line = declarations.where(key)
+        problems.append(
+            kb.message_problem(None, f"message '{key}' is missing (used at {file}:{line})")
+        )
+    return problems
+
+
+def _check_questions(kb: KnowledgeBase, problems: list[Problem]) -> None:
+    known_intents = {q.intent for q in kb.questions}
+    for question in kb.questions:
+        if question.answer is None and question.intent not in COMPOSERS:
+            problems.append(
+                kb.problem(
+                    question,
+                    f"intent '{question.intent}' has no answer: give it an 'answer' "
+                    "or ask a developer to write its composer",
+                )
+            )
+        if question.answer is not None:
+            for lang_text in filter(None, (question.answer.en, question.answer.km)):
+                for problem in html_problems(lang_text):
+                    problems.append(kb.problem(question, f"answer: {problem}"))
+        for need in question.needs:
+            kind = need.partition("=")[0]
+            if kind not in kinds.SLOT:
+                known = ", ".join(sorted(kinds.SLOT))
+                problems.append(
+                    kb.problem(question, f"unknown entity type '{kind}' (one of: {known})")
+                )
+        for lang_text in filter(None, (question.label.en, question.label.km)):
+            try:
+                unknown = _fields(lang_text) - kinds.PLACEHOLDERS
+            except ValueError as exc:
+                problems.append(kb.problem(question, f"label: broken {{placeholder}}: {exc}"))
+                continue
+            if unknown:
+                known = ", ".join("{" + p + "}" for p in sorted(kinds.PLACEHOLDERS))
+                problems.append(
+                    kb.problem(
+                        question,
+                        f"label: unknown placeholder {{{sorted(unknown)[0]}}} "
+                        f"(check its spelling; known: {known})",
+                    )
+                )
+    for intent in COMPOSERS:
+        if intent not in known_intents:
+            problems.append(
+                Problem(
+                    str(kb.root / "*.yaml"),
+                    0,
+                    f"no question in the knowledge base declares intent '{intent}'",
+                )
+            )
+
+
+def _check_messages(kb: KnowledgeBase, problems: list[Problem]) -> None:
+    for key, text in kb.messages.items():
+        for lang_text in filter(None, (text.en, text.km)):
+            try:
+                fields = _fields(lang_text)
+            except ValueError as exc:
+                problems.append(kb.message_problem(key, f"broken {{placeholder}}: {exc}"))
+                continue
+            unknown = fields - TEMPLATE_FIELDS
+            if unknown:
+                problems.append(
+                    kb.message_problem(
+                        key, f"unknown placeholder {{{sorted(unknown)[0]}}} (check its spelling)"
+                    )
+                )
+                continue
+            sample = lang_text.format_map(dict.fromkeys(fields, "x"))
+            for problem in html_problems(sample):
+                problems.append(kb.message_problem(key, problem))
