@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Generic, TypeVar
+
+S = TypeVar("S", bound=str)
 
 MAX_TEXT = 4096
 """Telegram's limit for a message, counted after entities are parsed."""
@@ -125,16 +129,15 @@ def truncate_html(text: str, limit: int = MAX_TEXT) -> str:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[S]):
     """A slice of a long list."""
 
-    lines: tuple[str, ...]
+    lines: tuple[S, ...]
     page: int
     pages: int
-    items: tuple[object, ...] = field(default=())
 
 
-def paginate(lines: list[str], page: int, per_page: int) -> Page:
+def paginate(lines: Sequence[S], page: int, per_page: int) -> Page[S]:
     pages = max(1, -(-len(lines) // per_page))
     page = min(max(page, 0), pages - 1)
     return Page(tuple(lines[page * per_page : (page + 1) * per_page]), page, pages)

@@ -43,22 +43,22 @@ def html(value: object) -> Html:
     return escape(value)
 
 
-def lines(items: Iterable[object]) -> Html:
+def lines(items: Iterable[str]) -> Html:
     """One item a line (plain items escaped)."""
     return NL.join(items)
 
 
-def paras(items: Iterable[object]) -> Html:
+def paras(items: Iterable[str]) -> Html:
     """One item a paragraph (plain items escaped), empty items left out."""
     return PARA.join(item for item in items if item)
 
 
-def bullets(items: Iterable[object]) -> Html:
+def bullets(items: Iterable[str]) -> Html:
     """'• item' lines."""
     return NL.join(Html("• ") + item for item in items)
 
 
-def sentence(*parts: object) -> Html:
+def sentence(*parts: str) -> Html:
     """Parts joined by spaces, empty ones left out."""
     return SPACE.join(part for part in parts if part)
 

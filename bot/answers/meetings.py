@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.actions import Action
-from bot.answers.base import Answer, Context, Html, bullets, lines, paras, sentence
+from bot.answers.base import Answer, Context, Html, bullets, html, lines, paras, sentence
 from bot.answers.registry import composer
 from bot.declare import msg
 from bot.knowledge import MeetingRef
@@ -212,20 +212,13 @@ def all_series(ctx: Context) -> list[str]:
     return [s for s in ctx.kb.series if ctx.kb.meetings(s)]
 
 
-def title(ctx: Context, series: list[str]) -> str:
-    if len(series) == 1:
-        heading = ctx.kb.series[series[0]].title
-        if heading is not None:
-            return ctx.text(heading)
-    return ctx.kb.message(TITLE_ALL, ctx.lang) if set(series) == set(ctx.kb.main_series) else ""
-
-
 def _title(ctx: Context, series: list[str]) -> Html:
-    """The heading for these series; several series beyond the main two are listed."""
-    text = title(ctx, series)
-    if text:
-        return Html(text)
-    return ctx.join(ctx.text(ctx.kb.series[s].title) for s in series)  # type: ignore[union-attr]
+    """The heading for these series: one series' title, "summits and FMMs", or a list."""
+    if len(series) == 1 and ctx.kb.series[series[0]].title is not None:
+        return html(ctx.text(ctx.kb.series[series[0]].title))
+    if set(series) == set(ctx.kb.main_series):
+        return Html(ctx.kb.message(TITLE_ALL, ctx.lang))
+    return ctx.join(ctx.text(ctx.kb.series[s].title or ctx.kb.series[s].name) for s in series)
 
 
 # -- one meeting -------------------------------------------------------------------------------
@@ -400,9 +393,7 @@ def by_year(ctx: Context) -> Answer:
         else:
             everything = [m for s in series for m in ctx.kb.meetings(s)]
             nearest = sorted(everything, key=lambda m: abs(m.start.year - year))[:2]
-            heading = (
-                _title(ctx, series) if ctx.kinds else Html(title(ctx, list(ctx.kb.main_series)))
-            )
+            heading = _title(ctx, series if ctx.kinds else list(ctx.kb.main_series))
             parts.append(
                 ctx.t(
                     BY_YEAR_NONE,

@@ -246,7 +246,8 @@ def _check_series(c: _Checker, k: int, series: m.Series) -> None:
                 return
     years_without_number: set[int] = set()
     for i, item in enumerate(items):
-        if i and items[i - 1].number and item.number and item.number <= items[i - 1].number:
+        previous = items[i - 1].number if i else None
+        if previous is not None and item.number is not None and item.number <= previous:
             c.report("meetings.yaml", (*path, i, "number"), "numbers must go up in order")
         if i and item.start < (items[i - 1].end or items[i - 1].start):
             c.report(
@@ -317,7 +318,7 @@ def _check_aliases(c: _Checker, cities: m.CitiesFile, partners: m.PartnersFile) 
     A city may share its own country's name (Singapore, Luxembourg): both mean the same place.
     """
     # (file, section, records, kind); every record's names are its name(s) and its aliases
-    tables = [
+    tables: list[tuple[str, str, tuple[Any, ...], str]] = [
         ("partners.yaml", "partners", partners.partners, "partner"),
         ("partners.yaml", "non_partners", partners.non_partners, "country"),
         ("partners.yaml", "organisations", partners.organisations, "organisation"),

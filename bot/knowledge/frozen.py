@@ -58,7 +58,8 @@ def _freeze(value: Any, model: type) -> Any:
     if isinstance(value, _PLAIN):
         return value
     if isinstance(value, model):
-        fields = {name: _freeze(getattr(value, name), model) for name in type(value).model_fields}
+        names = type(value).model_fields  # type: ignore[attr-defined]  # a pydantic model
+        fields = {name: _freeze(getattr(value, name), model) for name in names}
         return Record(type(value).__name__, fields)
     if isinstance(value, tuple | list):
         if all(isinstance(item, _PLAIN) for item in value):

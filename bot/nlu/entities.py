@@ -115,9 +115,9 @@ def meeting_refs(tokens: list[str], kinds_named: list[Entity], codes: SeriesCode
     the word of its code ("asem" in ASEM{n})."""
     mentions: dict[int, tuple[str, int]] = {}  # start -> (series, end)
     for entity in kinds_named:
-        series = [v for v in entity.values if v in codes.numbered]
-        if series:
-            mentions[entity.start] = (series[0], entity.end)
+        numbered = [v for v in entity.values if v in codes.numbered]
+        if numbered:
+            mentions[entity.start] = (numbered[0], entity.end)
     for i, token in enumerate(tokens):
         if token in codes.prefixes and i not in mentions:
             mentions[i] = (codes.prefixes[token], i + 1)

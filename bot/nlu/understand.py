@@ -254,7 +254,8 @@ class Understanding:
             if key in meetings
             for value in (("city", city), ("country", country), ("year", str(year)))
         }
-        kept, covered = [], set()
+        kept: list[Entity] = []
+        covered: set[int] = set()
         for entity in entities:
             describes = entity.type in ("city", "country", "year") and not entity.relation
             if describes and all((entity.type, v) in facts for v in entity.values):
