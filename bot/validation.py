@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.answers import COMPOSERS
 from bot.declare import scan
 from bot.domain import kinds
+from bot.domain.topics import TOPICS
 from bot.knowledge import KnowledgeBase, Problem
 from bot.reply import html_problems
 
@@ -91,6 +92,14 @@ def _check_questions(kb: KnowledgeBase, problems: list[Problem]) -> None:
                         f"(check its spelling; known: {known})",
                     )
                 )
+    # what the code opens by name: the menu topics and the cards of the entity kinds
+    opened = [(f"topic '{t.name}'", t.action.intent) for t in TOPICS]
+    opened += [(f"the card of a {k.name}", k.card) for k in kinds.KINDS if k.card]
+    for what, intent in opened:
+        if intent not in known_intents:
+            problems.append(
+                Problem(str(kb.root / "*.yaml"), 0, f"{what} opens intent '{intent}', unknown")
+            )
     for intent in COMPOSERS:
         if intent not in known_intents:
             problems.append(
