@@ -129,15 +129,29 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.evaluate import evaluate, load_cases
+    from bot.evaluate import Report, evaluate, load_cases
 
-    try:
-        cases = load_cases(Path(args.file))
-    except (OSError, ValueError) as exc:
-        print(f"Cannot read {args.file}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    report = evaluate(_brain(), cases, args.lang)
-    print(report.as_text(show_failures=not args.no_failures))
+    sets = []
+    for name in args.files:
+        try:
+            sets.append((name, load_cases(Path(name))))
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            print(f"Cannot read {name}: {reason}", file=sys.stderr)
+            return EXIT_USAGE
+    brain = _brain()
+    reports = []
+    for name, cases in sets:
+        report = evaluate(brain, cases, args.lang)
+        reports.append(report)
+        if len(sets) > 1:
+            print(f"== {name}")
+        print(report.as_text(show_failures=not args.no_failures))
+        if len(sets) > 1:
+            print()
+    if len(sets) > 1:
+        print("== all sets")
+        print("\n".join(Report([o for r in reports for o in r.outcomes]).summary()))
     return EXIT_OK
 
 
@@ -311,10 +325,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = commands.add_parser(
         "eval",
-        help="measure accuracy on a labelled question file",
-        description="Accuracy overall and per intent, confusions and failures.",
+        help="measure accuracy on labelled question files",
+        description=(
+            "Accuracy, the share of in-scope questions answered wrongly, out-of-scope "
+            "questions declined, figures per kind of question and coverage per section of the "
+            "fact sheet, and the failures. See bot/evaluate.py for the file format."
+        ),
     )
-    ev.add_argument("file", help="YAML list of {q, intent, expect}")
+    ev.add_argument("files", nargs="+", metavar="FILE", help="YAML list of {q, kind, expect}")
     ev.add_argument("--lang", default="en")
     ev.add_argument("--no-failures", action="store_true", help="do not list each failure")
     ev.set_defaults(func=cmd_eval)

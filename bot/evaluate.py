@@ -1,43 +1,101 @@
-"""Measure the brain on a labelled question file, the way ``rasa test nlu`` reports.
+"""Measure the brain on labelled question files, the way ``rasa test nlu`` reports, with the
+share answered wrongly beside accuracy (a wrong answer costs more than a decline).
 
-The file is YAML, a list of entries::
+A file is a YAML list. Each entry is a question labelled by the facts a right answer holds::
 
     - q: wher was asem 5 held
-      intent: meeting.place          # or a list of acceptable intents
-      expect: [Hanoi]                # text a right reply must contain (optional)
+      kind: fact                     # fact, yes_no, list, count, two_fact, long, multi, time...
+      expect: [Hanoi, "2004"]        # every fact must be in the reply; "a|b" = either
+      ref: "facts §1 ASEM5"          # (optional) what it probes, for coverage by section
     - q: capital of mongolia
-      intent: out_of_scope           # must be declined
+      kind: out_of_scope             # must be declined
 
-A question counts as right when the bot answers and the reply contains every ``expect``
-string (compared without case or accents; a case without ``expect`` must get an acceptable
-intent), or, for ``out_of_scope``, when the bot does not answer it. Intent accuracy, strict
-on the label, is reported beside it.
+Older sets are labelled by intent (``intent: meeting.place`` or a list; ``out_of_scope``):
+an entry with ``expect`` is scored by its facts, one without by its intent.
+
+Special facts: ``yes`` / ``no`` (the reply answers yes or no, in English or Khmer) and
+``unverified`` (the reply says the fact is not verified). Text is compared without case,
+accents, dash styles, thousands separators, and with Khmer digits read as digits.
+
+A conversation is an entry ``{conversation: [{q, expect}...]}``: its turns are asked in order
+in one context, as one chat would.
+
+Outcomes of an in-scope question: right (answered with every fact), wrong (answered without
+them: the worst), not answered (declined, or "did you mean"). Out of scope: right if declined.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from bot.brain import Brain
-from bot.reply import html_to_plain
+from bot.reply import Reply, html_to_plain
 
 OUT_OF_SCOPE = "out_of_scope"
+
+YES = ("yes", "បាទ", "ចាស", "មែន", "ត្រូវ")
+NO = ("no", "ទេ", "មិនមែន", "អត់", "មិន")
+UNVERIFIED = (
+    "not verified",
+    "unverified",
+    "not confirmed",
+    "no other source confirms",
+    "មិនទាន់បានផ្ទៀងផ្ទាត់",
+    "មិនបានផ្ទៀងផ្ទាត់",
+)
+_KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+_DASHES = str.maketrans({"–": "-", "—": "-", "‑": "-", "’": "'", "‘": "'", "“": '"', "”": '"'})
+_THOUSANDS = re.compile(r"(?<=\d)[,.\u202f\u00a0 ](?=\d{3}\b)")
+_SPACE = re.compile(r"\s+")
+_FIRST_WORD = re.compile(r"^\W*(\w+)")
+
+
+def fold(text: str) -> str:
+    """Text as the scorer compares it."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_DASHES).translate(_KHMER_DIGITS))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c) or ord(c) > 0x1000)
+    text = unicodedata.normalize("NFC", stripped).casefold()
+    text = _THOUSANDS.sub("", text)
+    return _SPACE.sub(" ", re.sub(r"\s*-\s*", "-", text)).strip()
 
 
 @dataclass(frozen=True)
 class Case:
     question: str
-    intents: tuple[str, ...]
-    expect: tuple[str, ...] = ()
+    kind: str = "fact"
+    expect: tuple[tuple[str, ...], ...] = ()  # facts; each a tuple of alternatives
+    intents: tuple[str, ...] = ()  # legacy labels
+    ref: str = ""
+    conversation: str = ""  # the conversation this turn belongs to ("" = on its own)
 
     @property
     def in_scope(self) -> bool:
-        return OUT_OF_SCOPE not in self.intents
+        return self.kind != OUT_OF_SCOPE and OUT_OF_SCOPE not in self.intents
+
+
+def has_fact(plain: str, alternatives: Sequence[str]) -> bool:
+    """Whether the folded reply states the fact (any of its alternatives)."""
+    first = _FIRST_WORD.match(plain)
+    first_word = first[1] if first else ""
+    for alternative in alternatives:
+        wanted = fold(alternative)
+        if wanted in ("yes", "no"):
+            words = YES if wanted == "yes" else NO
+            if first_word in words or plain.startswith(words):
+                return True
+        elif wanted == "unverified":
+            if any(marker in plain for marker in UNVERIFIED):
+                return True
+        elif wanted and wanted in plain:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -46,17 +104,21 @@ class Outcome:
     predicted: str
     answered: bool
     confidence: float
-    missing: tuple[str, ...]  # expected text the reply lacked
+    missing: tuple[str, ...]  # expected facts the reply lacked
+    reply: str = ""
 
     @property
     def right(self) -> bool:
-        """Declined when out of scope; otherwise answered with the expected facts (or, for a
-        case without ``expect``, with an expected intent)."""
         if not self.case.in_scope:
             return not self.answered
         if not self.answered or self.missing:
             return False
-        return bool(self.case.expect) or self.intent_right
+        return bool(self.case.expect) or self.predicted in self.case.intents
+
+    @property
+    def wrong(self) -> bool:
+        """Answered, but not with the right facts (in scope), or answered at all (out)."""
+        return self.answered and not self.right
 
     @property
     def intent_right(self) -> bool:
@@ -65,38 +127,68 @@ class Outcome:
         return self.answered and self.predicted in self.case.intents
 
 
+def _rate(items: Sequence[Outcome], test: str = "right") -> float:
+    return sum(getattr(o, test) for o in items) / len(items) if items else 0.0
+
+
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def _rate(self, items: list[Outcome]) -> float:
-        return sum(o.right for o in items) / len(items) if items else 0.0
+    @property
+    def in_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.case.in_scope]
+
+    @property
+    def out_of_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.case.in_scope]
 
     @property
     def accuracy(self) -> float:
-        return self._rate(self.outcomes)
+        return _rate(self.outcomes)
 
     @property
     def in_scope_accuracy(self) -> float:
-        return self._rate([o for o in self.outcomes if o.case.in_scope])
+        return _rate(self.in_scope)
 
     @property
-    def intent_accuracy(self) -> float:
-        return sum(o.intent_right for o in self.outcomes) / len(self.outcomes)
+    def wrong_rate(self) -> float:
+        """The share of in-scope questions answered wrongly."""
+        return _rate(self.in_scope, "wrong")
 
     @property
     def decline_rate(self) -> float:
-        return self._rate([o for o in self.outcomes if not o.case.in_scope])
+        return _rate(self.out_of_scope)
+
+    @property
+    def intent_accuracy(self) -> float:
+        labelled = [o for o in self.outcomes if o.case.intents or not o.case.in_scope]
+        return _rate(labelled, "intent_right")
+
+    def per_kind(self) -> list[tuple[str, int, float, float]]:
+        """(kind, questions, right, answered wrongly), by kind."""
+        groups: dict[str, list[Outcome]] = defaultdict(list)
+        for o in self.outcomes:
+            groups[o.case.kind].append(o)
+        return [(k, len(v), _rate(v), _rate(v, "wrong")) for k, v in sorted(groups.items())]
+
+    def per_section(self) -> list[tuple[str, int, float]]:
+        """Coverage: (section of the reference, probes, right), for entries with ``ref``."""
+        groups: dict[str, list[Outcome]] = defaultdict(list)
+        for o in self.outcomes:
+            if o.case.ref.startswith(("facts", "seed")) and o.case.in_scope:
+                groups[_section(o.case.ref)].append(o)
+        return [(k, len(v), _rate(v)) for k, v in sorted(groups.items())]
 
     def per_intent(self) -> list[tuple[str, int, float, float, float]]:
-        """(intent, support, precision, recall, f1), by intent name."""
+        """(intent, support, precision, recall, f1) for intent-labelled entries."""
         rows = []
-        labels = sorted({o.case.intents[0] for o in self.outcomes})
-        for label in labels:
-            support = [o for o in self.outcomes if o.case.intents[0] == label]
-            predicted = [o for o in self.outcomes if o.predicted == label]
+        labelled = [o for o in self.outcomes if o.case.intents]
+        for label in sorted({o.case.intents[0] for o in labelled}):
+            support = [o for o in labelled if o.case.intents[0] == label]
+            predicted = [o for o in labelled if o.predicted == label]
             true_pos = sum(o.right for o in support)
-            recall = true_pos / len(support) if support else 0.0
+            recall = true_pos / len(support)
             precision = (
                 sum(o.right and o.case.intents[0] == label for o in predicted) / len(predicted)
                 if predicted
@@ -110,68 +202,131 @@ class Report:
         pairs = Counter(
             (o.case.intents[0], o.predicted)
             for o in self.outcomes
-            if o.predicted not in o.case.intents
+            if o.case.intents and o.predicted not in o.case.intents
         )
         return [(a, b, n) for (a, b), n in pairs.most_common()]
 
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.right]
 
-    def as_text(self, *, show_failures: bool = True) -> str:
-        n_in = sum(o.case.in_scope for o in self.outcomes)
-        n_out = len(self.outcomes) - n_in
-        lines = [
+    def summary(self) -> list[str]:
+        n_in, n_out = len(self.in_scope), len(self.out_of_scope)
+        return [
             f"questions: {len(self.outcomes)} ({n_in} in scope, {n_out} out of scope)",
-            f"accuracy:             {self.accuracy:6.1%}",
+            f"accuracy:                {self.accuracy:6.1%}",
             f"in scope answered right: {self.in_scope_accuracy:6.1%}",
+            f"in scope answered wrong: {self.wrong_rate:6.1%}",
             f"out of scope declined:   {self.decline_rate:6.1%}",
-            f"intent accuracy:         {self.intent_accuracy:6.1%}",
-            "",
-            f"{'intent':<24} {'support':>7} {'precision':>9} {'recall':>7} {'f1':>6}",
         ]
-        for intent, support, precision, recall, f1 in self.per_intent():
-            lines.append(f"{intent:<24} {support:>7} {precision:>9.2f} {recall:>7.2f} {f1:>6.2f}")
-        confusions = self.confusions()
-        if confusions:
-            lines += ["", "confusions (expected -> predicted: count)"]
-            lines += [f"  {a} -> {b}: {n}" for a, b, n in confusions]
-        if show_failures and self.failures():
-            lines += ["", "failures"]
-            for o in self.failures():
-                why = f" (reply lacks {', '.join(o.missing)})" if o.missing else ""
+
+    def as_text(self, *, show_failures: bool = True) -> str:
+        lines = self.summary()
+        if any(o.case.intents for o in self.outcomes):
+            lines.append(f"intent accuracy:         {self.intent_accuracy:6.1%}")
+        lines += ["", f"{'kind':<14} {'questions':>9} {'right':>7} {'wrong':>7}"]
+        for kind, n, right, wrong in self.per_kind():
+            lines.append(f"{kind:<14} {n:>9} {right:>7.1%} {wrong:>7.1%}")
+        sections = self.per_section()
+        if sections:
+            lines += ["", f"{'coverage by section':<32} {'probes':>6} {'right':>7}"]
+            lines += [f"{s:<32} {n:>6} {r:>7.1%}" for s, n, r in sections]
+        if any(o.case.intents for o in self.outcomes):
+            lines += [
+                "",
+                f"{'intent':<24} {'support':>7} {'precision':>9} {'recall':>7} {'f1':>6}",
+            ]
+            for intent, support, precision, recall, f1 in self.per_intent():
                 lines.append(
-                    f"  [{'/'.join(o.case.intents)} -> {o.predicted} {o.confidence:.2f}]"
+                    f"{intent:<24} {support:>7} {precision:>9.2f} {recall:>7.2f} {f1:>6.2f}"
+                )
+            confusions = self.confusions()
+            if confusions:
+                lines += ["", "confusions (expected -> predicted: count)"]
+                lines += [f"  {a} -> {b}: {n}" for a, b, n in confusions]
+        if show_failures and self.failures():
+            lines += ["", "failures (WRONG: answered without the facts)"]
+            for o in self.failures():
+                label = "WRONG" if o.wrong else "declined" if o.case.in_scope else "ANSWERED"
+                why = f" (lacks {', '.join(o.missing)})" if o.missing and o.answered else ""
+                lines.append(
+                    f"  [{label} {o.case.kind} -> {o.predicted} {o.confidence:.2f}]"
                     f" {o.case.question}{why}"
                 )
         return "\n".join(lines)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+def _section(ref: str) -> str:
+    """'facts §3a Croatia' -> 'facts §3a'; 'seed §5 para 2' -> 'seed §5'."""
+    words = ref.replace(",", " ").split()
+    return " ".join(words[:2]) if len(words) > 1 else ref
+
+
+# -- reading the files ------------------------------------------------------------------------
+
+
+def _facts(value: object, where: str) -> tuple[tuple[str, ...], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: 'expect' must be a list")
+    return tuple(tuple(part.strip() for part in str(fact).split("|")) for fact in value)
+
+
+def _case(entry: object, where: str, conversation: str = "") -> Case:
+    if not isinstance(entry, dict) or "q" not in entry:
+        raise ValueError(f"{where}: needs 'q'")
+    intents = entry.get("intent") or ()
+    intents = tuple(intents) if isinstance(intents, list) else (str(intents),) if intents else ()
+    kind = str(entry.get("kind") or (OUT_OF_SCOPE if OUT_OF_SCOPE in intents else "fact"))
+    if entry.get("out_of_scope") is True:
+        kind = OUT_OF_SCOPE
+    expect = _facts(entry.get("expect"), where)
+    if kind != OUT_OF_SCOPE and not expect and not intents:
+        raise ValueError(f"{where}: needs 'expect' (or 'intent'), or kind: out_of_scope")
+    return Case(str(entry["q"]), kind, expect, intents, str(entry.get("ref") or ""), conversation)
 
 
 def load_cases(path: Path) -> list[Case]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The questions of a labelled file; ValueError says what is wrong with it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not a YAML file: {exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError("not a UTF-8 text file") from None
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a list of questions")
-    cases = []
+        raise ValueError("expected a YAML list of questions")
+    cases: list[Case] = []
     for i, entry in enumerate(data, start=1):
-        if not isinstance(entry, dict) or "q" not in entry or "intent" not in entry:
-            raise ValueError(f"{path}: entry {i} needs 'q' and 'intent'")
-        intents = entry["intent"]
-        intents = tuple(intents) if isinstance(intents, list) else (str(intents),)
-        expect = tuple(str(e) for e in entry.get("expect") or ())
-        cases.append(Case(str(entry["q"]), intents, expect))
+        where = f"entry {i}"
+        if isinstance(entry, dict) and "conversation" in entry:
+            turns = entry["conversation"]
+            if not isinstance(turns, list) or not turns:
+                raise ValueError(f"{where}: 'conversation' must be a list of turns")
+            for j, turn in enumerate(turns, start=1):
+                case = _case(turn, f"{where}, turn {j}", conversation=f"{path.name}#{i}")
+                kind = entry.get("kind", "follow_up") if j > 1 else "first_turn"
+                if case.kind != OUT_OF_SCOPE:
+                    case = Case(case.question, str(kind), case.expect, case.intents, case.ref,
+                                case.conversation)  # fmt: skip
+                cases.append(case)
+        else:
+            cases.append(_case(entry, where))
     return cases
 
 
-def evaluate(brain: Brain, cases: list[Case], lang: str = "en") -> Report:
+# -- asking -----------------------------------------------------------------------------------
+
+
+def score(case: Case, reply: Reply) -> Outcome:
+    predicted = (reply.intent or OUT_OF_SCOPE) if reply.answered else OUT_OF_SCOPE
+    plain = fold(html_to_plain(reply.text))
+    missing = tuple("|".join(f) for f in case.expect if not has_fact(plain, f))
+    return Outcome(case, predicted, reply.answered, reply.confidence, missing, plain)
+
+
+def evaluate(brain: Brain, cases: Iterable[Case], lang: str = "en") -> Report:
     report = Report()
     for case in cases:
-        reply = brain.answer(case.question, lang)
-        predicted = (reply.intent or OUT_OF_SCOPE) if reply.answered else OUT_OF_SCOPE
-        plain = _fold(html_to_plain(reply.text))
-        missing = tuple(e for e in case.expect if _fold(e) not in plain)
-        report.outcomes.append(Outcome(case, predicted, reply.answered, reply.confidence, missing))
+        report.outcomes.append(score(case, brain.answer(case.question, lang)))
     return report
