@@ -80,13 +80,17 @@ class Case:
         return self.kind != OUT_OF_SCOPE and OUT_OF_SCOPE not in self.intents
 
 
-def has_fact(plain: str, alternatives: Sequence[str]) -> bool:
-    """Whether the folded reply states the fact (any of its alternatives)."""
+def has_fact(plain: str, alternatives: Sequence[str], *, special: bool = True) -> bool:
+    """Whether the folded reply states the fact (any of its alternatives). ``special``:
+    "yes", "no" and "unverified" are read as answers, not as words (older sets: words)."""
     first = _FIRST_WORD.match(plain)
     first_word = first[1] if first else ""
     for alternative in alternatives:
         wanted = fold(alternative)
-        if wanted in ("yes", "no"):
+        if not special:
+            if wanted in plain:
+                return True
+        elif wanted in ("yes", "no"):
             words = YES if wanted == "yes" else NO
             if first_word in words or plain.startswith(words):
                 return True
@@ -321,7 +325,8 @@ def load_cases(path: Path) -> list[Case]:
 def score(case: Case, reply: Reply) -> Outcome:
     predicted = (reply.intent or OUT_OF_SCOPE) if reply.answered else OUT_OF_SCOPE
     plain = fold(html_to_plain(reply.text))
-    missing = tuple("|".join(f) for f in case.expect if not has_fact(plain, f))
+    special = not case.intents
+    missing = tuple("|".join(f) for f in case.expect if not has_fact(plain, f, special=special))
     return Outcome(case, predicted, reply.answered, reply.confidence, missing, plain)
 
 

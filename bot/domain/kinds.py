@@ -8,7 +8,8 @@ An :class:`EntityKind` says everything the other layers need to know about one k
   or a year that narrows it) or ``contrast`` (another organisation named beside ASEM);
 - ``exists``: whether a value names a real record (buttons and deep links name only those);
 - ``display``: how a value is shown in a question label, and which label placeholders it fills;
-- ``card``: the intent that answers a question naming nothing but a thing of this kind;
+- ``card``: the intent that answers a question naming nothing but a thing of this kind, and
+  ``card_rank`` which card wins when a question names several kinds (lower first);
 - ``link``: the deep-link prefix of that card (``partner_kh``); meetings link by their key.
 
 The order of :data:`KINDS` is the precedence when one name is several kinds at once.
@@ -48,6 +49,7 @@ class EntityKind:
     display: Callable[[KnowledgeBase, str, str], str | None]
     placeholders: tuple[str, ...] = ()
     card: str | None = None
+    card_rank: int = 0
     link: str | None = None
     in_slots: bool = True  # False: named by the intent itself (ASEF), or not ASEM's (orgs)
 
@@ -89,6 +91,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=_meeting_display,
         placeholders=("meeting",),
         card="meeting.info",
+        card_rank=1,
     ),
     EntityKind(
         "country",
@@ -99,6 +102,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=_country_display,
         placeholders=("country", "place"),
         card="partner.info",
+        card_rank=2,
         link="partner",
     ),
     EntityKind(
@@ -110,6 +114,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=lambda kb, v, lang: kb.cities[v].name.get(lang) if v in kb.cities else None,
         placeholders=("place",),
         card="meeting.by_place",
+        card_rank=4,
     ),
     EntityKind(
         "asef",
@@ -119,6 +124,7 @@ KINDS: tuple[EntityKind, ...] = (
         exists=lambda kb, v: v == "asef",
         display=lambda kb, v, lang: kb.asef.name.get(lang),
         card="asef.about",
+        card_rank=3,
         in_slots=False,
     ),
     EntityKind(
@@ -139,6 +145,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=lambda kb, v, lang: kb.groups[v].name.get(lang) if v in kb.groups else None,
         placeholders=("group",),
         card="partner.list",
+        card_rank=7,
         link="group",
     ),
     EntityKind(
@@ -159,6 +166,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=lambda kb, v, lang: kb.series[v].name.get(lang) if v in kb.series else None,
         placeholders=("kind",),
         card="meeting_kind.about",
+        card_rank=8,
         link="kind",
     ),
     EntityKind(
@@ -170,6 +178,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=_area_display,
         placeholders=("area",),
         card="area.check",
+        card_rank=6,
         link="area",
     ),
     EntityKind(
@@ -184,6 +193,7 @@ KINDS: tuple[EntityKind, ...] = (
         display=lambda kb, v, lang: _year(v),
         placeholders=("year",),
         card="meeting.by_year",
+        card_rank=5,
     ),
     EntityKind(
         "flag",
@@ -203,7 +213,7 @@ CONTRASTS = frozenset(k.name for k in KINDS if k.role == "contrast")
 PRECEDENCE = [k.name for k in KINDS]
 PLACEHOLDERS = frozenset(p for k in KINDS for p in k.placeholders) | {"kinds"}
 """Every placeholder a question label may use; ``{kinds}`` is the series named, or all."""
-CARDS = tuple((k.name, k.card) for k in KINDS if k.card)
+CARDS = tuple((k.name, k.card) for k in sorted(KINDS, key=lambda k: k.card_rank) if k.card)
 LINKS = {k.link: k for k in KINDS if k.link}
 
 
