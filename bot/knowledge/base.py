@@ -141,7 +141,9 @@ class KnowledgeBase:
             asef=files["asef.yaml"].asef,
             cambodia=files["cambodia.yaml"].cambodia,
             questions=questions,
-            messages=MappingProxyType(dict(files["messages.yaml"].messages)),
+            messages=MappingProxyType(
+                {k: v for f in files.values() for k, v in getattr(f, "messages", {}).items()}
+            ),
             lexicons=MappingProxyType(dict(files["language.yaml"].languages)),
             locations=MappingProxyType(locations),
         )
@@ -288,7 +290,6 @@ def _locations(
             continue
         for i, question in enumerate(getattr(parsed, "questions", ())):
             found[("intent", question.intent)] = (doc.file, doc.line_of(("questions", i)))
-        if name == "messages.yaml":
-            for key in parsed.messages:
-                found[("message", key)] = (doc.file, doc.line_of(("messages", key), key=True))
+        for key in getattr(parsed, "messages", {}):
+            found[("message", key)] = (doc.file, doc.line_of(("messages", key), key=True))
     return found

@@ -223,11 +223,54 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
             path = ("cambodia", "asem_day_celebration", "city")
         c.ref("cambodia.yaml", path, event.city, city_ids, "city")
 
+    _check_plain_text(c, files)
+    _check_message_keys(c, files)
     _check_counts(c, partners)
     _check_areas(c, areas)
     _check_aliases(c, cities, partners)
     _check_questions(c, files, partner_ids, city_ids, group_ids, region_ids)
     return c.problems
+
+
+_MARKUP = re.compile(r"&(amp|lt|gt|quot|#\d+);|<(b|i|u|s|a|code|pre|em|strong)[\s>]|</\w+>")
+# Telegram HTML is allowed only in message templates and in the prose `answer:` of a question;
+# everything else is plain text, escaped by the bot when shown.
+
+
+def _check_plain_text(c: _Checker, files: Files) -> None:
+    """Plain text written as HTML would show its tags and entities as they are."""
+    for file, parsed in files.items():
+        for path, model in _walk(parsed):
+            if not isinstance(model, m.Text) or (path and path[-1] == "answer"):
+                continue
+            if path and path[0] == "messages":
+                continue
+            for lang in ("en", "km"):
+                text = getattr(model, lang)
+                if text and _MARKUP.search(text):
+                    c.report(
+                        file,
+                        (*path, lang),
+                        "this is plain text, not HTML: write the characters themselves "
+                        "(& not &amp;, < not &lt;) and no tags; the bot escapes them",
+                    )
+
+
+def _check_message_keys(c: _Checker, files: Files) -> None:
+    """A message key is defined once, whichever file holds it."""
+    seen: dict[str, str] = {}
+    for file, parsed in files.items():
+        for key in getattr(parsed, "messages", {}):
+            if key in seen:
+                line = c.docs[seen[key]].line_of(("messages", key), key=True)
+                c.report(
+                    file,
+                    ("messages", key),
+                    f"message '{key}' is also defined in {c.docs[seen[key]].file}:{line}",
+                    key=True,
+                )
+            else:
+                seen[key] = file
 
 
 def _check_series(c: _Checker, k: int, series: m.Series) -> None:

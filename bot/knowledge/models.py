@@ -127,7 +127,11 @@ class Question(Strict):
 
 
 class WithQuestions(Strict):
+    """A topic file: its questions, and the message templates its answers use (most
+    templates are in messages.yaml; a topic may keep its own next to its questions)."""
+
     questions: tuple[Question, ...] = ()
+    messages: dict[Id, Text] = {}
 
 
 # ---------------------------------------------------------------------------------------------
