@@ -10,21 +10,18 @@ Two kinds of declaration, both written in the module that uses them:
   The Telegram layer registers a handler and a menu entry for every declared command.
 
 ``asem-bot validate`` must report a missing message before it can crash the bot, without
-importing python-telegram-bot (campaign staff run it). So :func:`scan` reads the declarations
-from the source with :mod:`ast` instead of importing the modules: every argument of ``msg()``
-and ``command()`` must therefore be a literal, which :func:`scan` checks too. A test compares
-what :func:`scan` reads with what the imported modules declare.
+importing python-telegram-bot (campaign staff run it). So :func:`bot.validation.scan` reads the
+declarations from the source instead of importing the modules: every argument of ``msg()``
+and ``command()`` must therefore be a literal, which it checks too. A test compares what it
+reads with what the imported modules declare.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-from bot.knowledge.problems import Problem
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -98,85 +95,3 @@ def commands() -> list[Declared]:
 def declared_messages() -> set[str]:
     """Every message key declared by the modules imported so far."""
     return set(_messages)
-
-
-# -- reading the declarations without importing ------------------------------------------------
-
-
-@dataclass
-class Declarations:
-    """What the source of the bot declares, with where each declaration is written."""
-
-    messages: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    commands: list[tuple[CommandSpec, str, int]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    def where(self, key: str) -> tuple[str, int]:
-        return self.messages[key][0]
-
-
-def _literal(node: ast.expr) -> object:
-    """The value of a literal argument; a ``msg("key")`` call counts as the string key."""
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "msg"
-        and len(node.args) == 1
-    ):
-        return _literal(node.args[0])
-    return ast.literal_eval(node)
-
-
-def scan(package: Path = PACKAGE) -> Declarations:
-    """Read every ``msg()`` and ``command()`` declaration in the package's source."""
-    found = Declarations()
-    for path in sorted(package.rglob("*.py")):
-        if path.name == "declare.py" and path.parent == package:
-            continue
-        file = str(path)
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=file)
-        except (OSError, SyntaxError, UnicodeDecodeError) as exc:
-            found.problems.append(Problem(file, getattr(exc, "lineno", 0) or 0, str(exc)))
-            continue
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-                continue
-            if node.func.id == "msg":
-                _read_msg(found, node, file)
-            elif node.func.id == "command":
-                _read_command(found, node, file)
-    return found
-
-
-def _read_msg(found: Declarations, node: ast.Call, file: str) -> None:
-    try:
-        key = _literal(node.args[0]) if len(node.args) == 1 and not node.keywords else None
-    except ValueError:
-        key = None
-    if not isinstance(key, str):
-        found.problems.append(Problem(file, node.lineno, "msg() takes one literal message key"))
-        return
-    found.messages.setdefault(key, []).append((file, node.lineno))
-
-
-def _read_command(found: Declarations, node: ast.Call, file: str) -> None:
-    try:
-        name = _literal(node.args[0]) if len(node.args) == 1 else None
-        options = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg}
-    except ValueError:
-        name, options = None, {}
-    if not isinstance(name, str) or not isinstance(options.get("description"), str):
-        found.problems.append(
-            Problem(file, node.lineno, "command() takes a literal name and description=")
-        )
-        return
-    scopes = options.get("scopes", ("private", "groups"))
-    spec = CommandSpec(
-        name,
-        str(options["description"]),
-        tuple(scopes) if isinstance(scopes, (tuple, list)) else (),
-        bool(options.get("menu", True)),
-    )
-    found.commands.append((spec, file, node.lineno))
-    found.messages.setdefault(spec.description, []).append((file, node.lineno))

@@ -3,18 +3,20 @@
 The YAML files are checked against their schemas when they are loaded
 (:func:`bot.knowledge.load_knowledge`). What only the code knows is checked here, without
 importing python-telegram-bot: every message key some module declares (read from the source by
-:func:`bot.declare.scan`), every intent's composer and every composer's intent, the entity kinds
+:func:`scan`), every intent's composer and every composer's intent, the entity kinds
 an intent needs, the placeholders of question labels and message templates, and the Telegram
 HTML of every template and prose answer. Each problem is ``file:line: message``.
 """
 
 from __future__ import annotations
 
+import ast
 import string
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answers import COMPOSERS
-from bot.declare import scan
+from bot.declare import PACKAGE, CommandSpec
 from bot.domain import kinds
 from bot.domain.topics import TOPICS
 from bot.knowledge import KnowledgeBase, Problem
@@ -34,6 +36,88 @@ TEMPLATE_FIELDS = frozenset(
 """Every value the code fills into a message template: a misspelt ``{meting}`` is reported."""
 
 _FORMATTER = string.Formatter()
+
+
+# -- the declarations in the source (bot.declare), read without importing ---------------------
+
+
+@dataclass
+class Declarations:
+    """What the source of the bot declares, with where each declaration is written."""
+
+    messages: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    commands: list[tuple[CommandSpec, str, int]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def where(self, key: str) -> tuple[str, int]:
+        return self.messages[key][0]
+
+
+def _literal(node: ast.expr) -> object:
+    """The value of a literal argument; a ``msg("key")`` call counts as the string key."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "msg"
+        and len(node.args) == 1
+    ):
+        return _literal(node.args[0])
+    return ast.literal_eval(node)
+
+
+def scan(package: Path = PACKAGE) -> Declarations:
+    """Read every ``msg()`` and ``command()`` declaration in the package's source."""
+    found = Declarations()
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "declare.py" and path.parent == package:
+            continue
+        file = str(path)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=file)
+        except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+            found.problems.append(Problem(file, getattr(exc, "lineno", 0) or 0, str(exc)))
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == "msg":
+                _read_msg(found, node, file)
+            elif node.func.id == "command":
+                _read_command(found, node, file)
+    return found
+
+
+def _read_msg(found: Declarations, node: ast.Call, file: str) -> None:
+    try:
+        key = _literal(node.args[0]) if len(node.args) == 1 and not node.keywords else None
+    except ValueError:
+        key = None
+    if not isinstance(key, str):
+        found.problems.append(Problem(file, node.lineno, "msg() takes one literal message key"))
+        return
+    found.messages.setdefault(key, []).append((file, node.lineno))
+
+
+def _read_command(found: Declarations, node: ast.Call, file: str) -> None:
+    try:
+        name = _literal(node.args[0]) if len(node.args) == 1 else None
+        options = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg}
+    except ValueError:
+        name, options = None, {}
+    if not isinstance(name, str) or not isinstance(options.get("description"), str):
+        found.problems.append(
+            Problem(file, node.lineno, "command() takes a literal name and description=")
+        )
+        return
+    scopes = options.get("scopes", ("private", "groups"))
+    spec = CommandSpec(
+        name,
+        str(options["description"]),
+        tuple(scopes) if isinstance(scopes, (tuple, list)) else (),
+        bool(options.get("menu", True)),
+    )
+    found.commands.append((spec, file, node.lineno))
+    found.messages.setdefault(spec.description, []).append((file, node.lineno))
 
 
 def _fields(text: str) -> set[str]:

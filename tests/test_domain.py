@@ -12,12 +12,12 @@ import pytest
 
 from bot.answers.registry import declared
 from bot.brain import Brain
-from bot.declare import declared_messages, scan
+from bot.declare import declared_messages
 from bot.domain import kinds
 from bot.domain.links import from_deep_link
 from bot.knowledge import load_knowledge
 from bot.reply import html_to_plain
-from bot.validation import check_brain
+from bot.validation import check_brain, scan
 
 NEW_SERIES = """
   - id: envmm

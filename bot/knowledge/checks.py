@@ -132,10 +132,13 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     for k, series in enumerate(meetings.series):
         _check_series(c, k, series)
 
-    # Sources: every 'sources' list anywhere must name known sources
+    # Sources: every 'sources' list anywhere must name known sources; and plain text is not HTML
     source_ids = {s.id for s in sources.sources}
     for file, parsed in files.items():
         for path, model in _walk(parsed):
+            if isinstance(model, m.Text):
+                _check_plain_text(c, file, path, model)
+                continue
             if "sources" not in type(model).model_fields:
                 continue
             for j, source in enumerate(model.sources):  # type: ignore[attr-defined]
@@ -223,7 +226,6 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
             path = ("cambodia", "asem_day_celebration", "city")
         c.ref("cambodia.yaml", path, event.city, city_ids, "city")
 
-    _check_plain_text(c, files)
     _check_message_keys(c, files)
     _check_counts(c, partners)
     _check_areas(c, areas)
@@ -237,23 +239,19 @@ _MARKUP = re.compile(r"&(amp|lt|gt|quot|#\d+);|<(b|i|u|s|a|code|pre|em|strong)[\
 # everything else is plain text, escaped by the bot when shown.
 
 
-def _check_plain_text(c: _Checker, files: Files) -> None:
+def _check_plain_text(c: _Checker, file: str, path: Path_, text: m.Text) -> None:
     """Plain text written as HTML would show its tags and entities as they are."""
-    for file, parsed in files.items():
-        for path, model in _walk(parsed):
-            if not isinstance(model, m.Text) or (path and path[-1] == "answer"):
-                continue
-            if path and path[0] == "messages":
-                continue
-            for lang in ("en", "km"):
-                text = getattr(model, lang)
-                if text and _MARKUP.search(text):
-                    c.report(
-                        file,
-                        (*path, lang),
-                        "this is plain text, not HTML: write the characters themselves "
-                        "(& not &amp;, < not &lt;) and no tags; the bot escapes them",
-                    )
+    if path and (path[-1] == "answer" or path[0] == "messages"):
+        return  # markup
+    for lang in ("en", "km"):
+        value = getattr(text, lang)
+        if value and ("&" in value or "<" in value) and _MARKUP.search(value):
+            c.report(
+                file,
+                (*path, lang),
+                "this is plain text, not HTML: write the characters themselves "
+                "(& not &amp;, < not &lt;) and no tags; the bot escapes them",
+            )
 
 
 def _check_message_keys(c: _Checker, files: Files) -> None:
