@@ -12,11 +12,14 @@ and runs it the way tests should (``async with app`` + ``updater.start_polling``
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import logging
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,14 @@ except ModuleNotFoundError:
     from fakes.bot_api import FakeBotApi
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+# The suite never writes into the home folder: the brain cache of this process and of every
+# `asem-bot` it starts goes to a temporary folder. XDG_CACHE_HOME too, because the CLI tests
+# drop every ASEM_ variable from the environment they pass on.
+TEST_CACHE = Path(tempfile.mkdtemp(prefix="asem-bot-test-cache-"))
+os.environ["ASEM_CACHE_DIR"] = str(TEST_CACHE / "asem-bot")
+os.environ["XDG_CACHE_HOME"] = str(TEST_CACHE)
+atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
 
 
 @dataclass
