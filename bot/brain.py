@@ -39,6 +39,10 @@ AREA_CHECK_RANGE = 20.0
 SUGGEST_AT = 48.0
 MARGIN = 4.0
 MAX_SUGGESTIONS = 3
+SURE_AT = 0.8
+"""Replies at or above this confidence are sure: clear matches score up to 1.0 and a question
+that only names a thing ("ASEM7") gets its card at exactly this; channels may speak up
+uninvited (a group's auto-answer) only when a reply is this sure."""
 
 # When a question names only a thing ("ASEM7", "Cambodia"), show that thing's card.
 ENTITY_CARDS = (
@@ -72,7 +76,7 @@ class Brain:
         """Answer, suggest or decline, for what was understood of a question."""
         card = self._entity_card(parse)
         if card:
-            return self._compose(Action(card, self._slots(parse, card)), lang, 0, 0.8)
+            return self._compose(Action(card, self._slots(parse, card)), lang, 0, SURE_AT)
         candidates = parse.candidates
         best_score = candidates[0].score if candidates else 0.0
         if best_score < ANSWER_AT and parse.anchored:

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-MAX_TEXT = 4096
-"""Telegram's limit for a message, counted after entities are parsed."""
+from bot.limits import MAX_TEXT  # re-exported: the limit every reply keeps
 
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",

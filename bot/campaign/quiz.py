@@ -25,7 +25,6 @@ import datetime as dt
 import html
 import logging
 import random
-import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -33,19 +32,23 @@ from typing import TYPE_CHECKING
 
 from bot.answers.base import Context
 from bot.knowledge import KnowledgeBase, MeetingRef
+from bot.limits import (
+    DEEP_LINK_PAYLOAD,
+    MAX_POLL_EXPLANATION,
+    MAX_POLL_EXPLANATION_LINE_FEEDS,
+    MAX_POLL_OPTION,
+    MAX_POLL_OPTIONS,
+    MAX_POLL_QUESTION,
+    MIN_POLL_OPTIONS,
+    telegram_length,
+)
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge import models as m
 
 logger = logging.getLogger(__name__)
 
-# Telegram's limits for a quiz poll (sendPoll), counted in UTF-16 code units after parsing.
-MAX_QUESTION = 300
-MAX_OPTION = 100
-MAX_EXPLANATION = 200
-MAX_EXPLANATION_LINE_FEEDS = 2
 OPTION_COUNT = 4
-_DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Countries people take for ASEM partners: neighbours of its two regions and large economies.
 # Left out on purpose: places whose status is disputed or that belong to a partner (Taiwan,
@@ -134,11 +137,6 @@ QUIZ_MESSAGE_KEYS: frozenset[str] = frozenset(
 """Every message the quiz uses (plus ``months``, ``and_separator`` and ``meeting_code_*``)."""
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (a character outside the BMP is 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def poll_problems(
     question: str,
     options: Sequence[str],
@@ -148,22 +146,28 @@ def poll_problems(
 ) -> list[str]:
     """Why Telegram would refuse this quiz poll (an empty list: it would not)."""
     problems = []
-    if not 1 <= telegram_length(question) <= MAX_QUESTION:
-        problems.append(f"question length {telegram_length(question)} is outside 1..300")
-    if not 2 <= len(options) <= 10:
-        problems.append(f"{len(options)} options; a poll needs 2..10")
+    if not 1 <= telegram_length(question) <= MAX_POLL_QUESTION:
+        problems.append(
+            f"question length {telegram_length(question)} is outside 1..{MAX_POLL_QUESTION}"
+        )
+    if not MIN_POLL_OPTIONS <= len(options) <= MAX_POLL_OPTIONS:
+        problems.append(
+            f"{len(options)} options; a poll needs {MIN_POLL_OPTIONS}..{MAX_POLL_OPTIONS}"
+        )
     for option in options:
-        if not 1 <= telegram_length(option) <= MAX_OPTION or not option.strip():
-            problems.append(f"option {option!r} is empty or longer than {MAX_OPTION}")
+        if not 1 <= telegram_length(option) <= MAX_POLL_OPTION or not option.strip():
+            problems.append(f"option {option!r} is empty or longer than {MAX_POLL_OPTION}")
     if len({o.strip().casefold() for o in options}) != len(options):
         problems.append(f"options repeat: {list(options)}")
     if not 0 <= correct < len(options):
         problems.append(f"correct option {correct} is not one of the {len(options)} options")
-    if telegram_length(explanation) > MAX_EXPLANATION:
-        problems.append(f"explanation length {telegram_length(explanation)} is over 200")
-    if explanation.count("\n") > MAX_EXPLANATION_LINE_FEEDS:
+    if telegram_length(explanation) > MAX_POLL_EXPLANATION:
+        problems.append(
+            f"explanation length {telegram_length(explanation)} is over {MAX_POLL_EXPLANATION}"
+        )
+    if explanation.count("\n") > MAX_POLL_EXPLANATION_LINE_FEEDS:
         problems.append("explanation has more than 2 line feeds")
-    if deep_link is not None and not _DEEP_LINK.match(deep_link):
+    if deep_link is not None and not DEEP_LINK_PAYLOAD.match(deep_link):
         problems.append(f"deep link {deep_link!r} is not 1-64 characters of A-Za-z0-9_-")
     return problems
 
@@ -243,7 +247,7 @@ def _clip(text: str, limit: int) -> str:
     return kept.rstrip(" ,;:") + "…"
 
 
-def _fit(required: str, *optional: str, limit: int = MAX_EXPLANATION) -> str:
+def _fit(required: str, *optional: str, limit: int = MAX_POLL_EXPLANATION) -> str:
     """``required``, then each ``optional`` sentence that still fits within ``limit``."""
     text = required
     for sentence in optional:
@@ -440,8 +444,8 @@ class QuizMaker:
         correct = options.index(answer)
         return QuizQuestion(
             key=key,
-            question=_clip(question, MAX_QUESTION),
-            options=tuple(_clip(option, MAX_OPTION) for option in options),
+            question=_clip(question, MAX_POLL_QUESTION),
+            options=tuple(_clip(option, MAX_POLL_OPTION) for option in options),
             correct=correct,
             explanation=_fit(explanation),
             deep_link=deep_link,

@@ -63,6 +63,7 @@ from bot.channels.telegram.runtime import (
     services,
 )
 from bot.config import Settings
+from bot.limits import MAX_CALLBACK_ANSWER
 
 log = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc = context.bot_data[SERVICES]
         apology = svc.message("tg_error")
         if update.callback_query is not None:
-            await update.callback_query.answer(apology[:200])
+            await update.callback_query.answer(apology[:MAX_CALLBACK_ANSWER])
         elif update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE:
             await context.bot.send_message(update.effective_chat.id, apology)
     except Exception as exc:  # the apology is best effort; the error is already logged

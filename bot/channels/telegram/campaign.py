@@ -78,7 +78,7 @@ from telegram.ext import (
 from bot.brain import Brain, check_brain
 from bot.campaign.daily import DAILY_MESSAGE_KEYS, DailyFact, fact_for
 from bot.campaign.links import LinkError, deep_link
-from bot.campaign.quiz import QUIZ_MESSAGE_KEYS, QuizMaker, QuizQuestion, telegram_length
+from bot.campaign.quiz import QUIZ_MESSAGE_KEYS, QuizMaker, QuizQuestion
 from bot.campaign.report import format_stats
 from bot.channels.telegram.handlers import chat_language, is_chat_admin
 from bot.channels.telegram.runtime import (
@@ -90,7 +90,8 @@ from bot.channels.telegram.runtime import (
     services,
 )
 from bot.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
-from bot.reply import MAX_TEXT, esc, html_to_plain, truncate_html
+from bot.limits import MAX_TEXT, telegram_length
+from bot.reply import esc, html_to_plain, truncate_html
 
 if TYPE_CHECKING:
     from bot.storage import Storage

@@ -18,10 +18,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.actions import TOPICS
-from bot.brain import Brain
+from bot.brain import SURE_AT, Brain
 from bot.channels.telegram.keyboards import HOME, parse_callback
 from bot.channels.telegram.runtime import (
-    AUTO_ANSWER_AT,
     Services,
     ask_brain,
     deliver,
@@ -32,6 +31,7 @@ from bot.channels.telegram.runtime import (
     services,
     think,
 )
+from bot.limits import MAX_CALLBACK_ANSWER
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ TOPIC_COMMANDS = {
     "asef": "asef",
     "cambodia": "cambodia",
 }
-MAX_CALLBACK_ANSWER = 200
 SMALLTALK = "smalltalk."  # greetings, thanks, goodbyes: not said unasked in a group
 
 
@@ -243,9 +242,7 @@ async def _answer(
 def _sure_about_asem(reply: Reply) -> bool:
     """Worth saying unasked in a group: a confident answer about ASEM, not small talk."""
     intent = reply.intent or ""
-    return (
-        reply.answered and reply.confidence >= AUTO_ANSWER_AT and not intent.startswith(SMALLTALK)
-    )
+    return reply.answered and reply.confidence >= SURE_AT and not intent.startswith(SMALLTALK)
 
 
 async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

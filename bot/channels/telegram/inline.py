@@ -27,7 +27,7 @@ from bot.actions import parse_action, to_deep_link
 from bot.channels.telegram.runtime import Services, ask_brain, language, services
 from bot.reply import Reply
 
-MAX_RESULTS = 10
+MAX_RESULTS = 10  # of Telegram's MAX_INLINE_RESULTS (50): enough to choose from
 CACHE_SECONDS = 300
 SNIPPET = 100  # characters of plain text under a result's title
 NO_RESULTS_START = "inline"  # an unknown deep-link payload: /start shows the welcome

@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 SERVICES = "asem"  # the key of Services in application.bot_data
 TYPING_AFTER = 0.5  # seconds an answer may take before the user sees "typing"
 RETRY_SERVER_ERROR_AFTER = 1.0
-AUTO_ANSWER_AT = 0.8
-"""Auto-answer mode answers unaddressed group messages only when the brain answered with at
-least this confidence: the brain gives 1.0 to clear matches and 0.8 to a bare named thing
-("ASEM7"), and anything below is too unsure to speak up uninvited."""
 REPLIES_REMEMBERED = 4096  # about 1 KB each
 REMEMBER_TEXT_UP_TO = 200  # characters of a question worth remembering the reply to
 SETTINGS_FOR = 60.0  # seconds a chat's settings are cached (our own changes apply at once)
