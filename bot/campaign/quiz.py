@@ -31,6 +31,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.answers.base import Context
+from bot.declare import msg
 from bot.knowledge import KnowledgeBase, MeetingRef
 from bot.limits import (
     DEEP_LINK_PAYLOAD,
@@ -80,61 +81,56 @@ KINDS: tuple[str, ...] = (
     "pillar",
 )
 
-QUIZ_MESSAGE_KEYS: frozenset[str] = frozenset(
-    {
-        "quiz_summit_city",
-        "quiz_summit_city_virtual",
-        "quiz_fmm_city",
-        "quiz_summit_year",
-        "quiz_fmm_year",
-        "quiz_partner_yes",
-        "quiz_partner_no",
-        "quiz_partner_joined",
-        "quiz_partner_first_summit",
-        "quiz_partner_count",
-        "quiz_asef_what",
-        "quiz_asef_where",
-        "quiz_asef_founded",
-        "quiz_area",
-        "quiz_founders",
-        "quiz_asem_day",
-        "quiz_pillar_count",
-        "quiz_pillar",
-        "quiz_meeting_option",
-        "quiz_day_month",
-        "quiz_asef_what_answer",
-        "quiz_asef_what_distractors",
-        "quiz_area_distractors",
-        "quiz_pillar_distractors",
-        "quiz_right",
-        "quiz_wrong",
-        "quiz_expl_meeting_in_person",
-        "quiz_expl_meeting_virtual",
-        "quiz_expl_theme",
-        "quiz_expl_partner_yes",
-        "quiz_expl_not_partners",
-        "quiz_expl_partner_no",
-        "quiz_expl_partner_joined_founding",
-        "quiz_expl_partner_joined",
-        "quiz_expl_partner_joined_date",
-        "quiz_expl_partner_first_summit",
-        "quiz_expl_partner_welcomed",
-        "quiz_expl_partner_count",
-        "quiz_expl_partner_count_start",
-        "quiz_expl_asef_what",
-        "quiz_expl_asef_where",
-        "quiz_expl_asef_founded",
-        "quiz_expl_website",
-        "quiz_expl_area",
-        "quiz_expl_area_unverified",
-        "quiz_expl_area_title",
-        "quiz_expl_founders",
-        "quiz_expl_asem_day",
-        "quiz_expl_asem_day_cambodia",
-        "quiz_expl_pillars",
-    }
-)
-"""Every message the quiz uses (plus ``months``, ``and_separator`` and ``meeting_code_*``)."""
+# The messages the quiz words its questions with (knowledge/messages.yaml).
+AND = msg("and_separator")
+QUIZ_PARTNER_YES = msg("quiz_partner_yes")
+QUIZ_PARTNER_NO = msg("quiz_partner_no")
+QUIZ_PARTNER_JOINED = msg("quiz_partner_joined")
+QUIZ_PARTNER_FIRST_SUMMIT = msg("quiz_partner_first_summit")
+QUIZ_PARTNER_COUNT = msg("quiz_partner_count")
+QUIZ_ASEF_WHAT = msg("quiz_asef_what")
+QUIZ_ASEF_WHERE = msg("quiz_asef_where")
+QUIZ_ASEF_FOUNDED = msg("quiz_asef_founded")
+QUIZ_AREA = msg("quiz_area")
+QUIZ_FOUNDERS = msg("quiz_founders")
+QUIZ_ASEM_DAY = msg("quiz_asem_day")
+QUIZ_PILLAR_COUNT = msg("quiz_pillar_count")
+QUIZ_PILLAR = msg("quiz_pillar")
+QUIZ_MEETING_OPTION = msg("quiz_meeting_option")
+QUIZ_DAY_MONTH = msg("quiz_day_month")
+QUIZ_ASEF_WHAT_ANSWER = msg("quiz_asef_what_answer")
+QUIZ_ASEF_WHAT_DISTRACTORS = msg("quiz_asef_what_distractors")
+QUIZ_AREA_DISTRACTORS = msg("quiz_area_distractors")
+QUIZ_PILLAR_DISTRACTORS = msg("quiz_pillar_distractors")
+QUIZ_RIGHT = msg("quiz_right")
+QUIZ_WRONG = msg("quiz_wrong")
+QUIZ_EXPL_THEME = msg("quiz_expl_theme")
+QUIZ_EXPL_PARTNER_YES = msg("quiz_expl_partner_yes")
+QUIZ_EXPL_NOT_PARTNERS = msg("quiz_expl_not_partners")
+QUIZ_EXPL_PARTNER_NO = msg("quiz_expl_partner_no")
+QUIZ_EXPL_PARTNER_JOINED_FOUNDING = msg("quiz_expl_partner_joined_founding")
+QUIZ_EXPL_PARTNER_JOINED = msg("quiz_expl_partner_joined")
+QUIZ_EXPL_PARTNER_JOINED_DATE = msg("quiz_expl_partner_joined_date")
+QUIZ_EXPL_PARTNER_FIRST_SUMMIT = msg("quiz_expl_partner_first_summit")
+QUIZ_EXPL_PARTNER_WELCOMED = msg("quiz_expl_partner_welcomed")
+QUIZ_EXPL_PARTNER_COUNT = msg("quiz_expl_partner_count")
+QUIZ_EXPL_PARTNER_COUNT_START = msg("quiz_expl_partner_count_start")
+QUIZ_EXPL_ASEF_WHAT = msg("quiz_expl_asef_what")
+QUIZ_EXPL_ASEF_WHERE = msg("quiz_expl_asef_where")
+QUIZ_EXPL_ASEF_FOUNDED = msg("quiz_expl_asef_founded")
+QUIZ_EXPL_WEBSITE = msg("quiz_expl_website")
+QUIZ_EXPL_AREA = msg("quiz_expl_area")
+QUIZ_EXPL_AREA_UNVERIFIED = msg("quiz_expl_area_unverified")
+QUIZ_EXPL_AREA_TITLE = msg("quiz_expl_area_title")
+QUIZ_EXPL_FOUNDERS = msg("quiz_expl_founders")
+QUIZ_EXPL_ASEM_DAY = msg("quiz_expl_asem_day")
+QUIZ_EXPL_ASEM_DAY_CAMBODIA = msg("quiz_expl_asem_day_cambodia")
+QUIZ_EXPL_PILLARS = msg("quiz_expl_pillars")
+CITY_QUESTION = {"summit": msg("quiz_summit_city"), "fmm": msg("quiz_fmm_city")}
+VIRTUAL_CITY_QUESTION = {"summit": msg("quiz_summit_city_virtual")}
+YEAR_QUESTION = {"summit": msg("quiz_summit_year"), "fmm": msg("quiz_fmm_year")}
+MEETING_FACT_IN_PERSON = msg("quiz_expl_meeting_in_person")
+MEETING_FACT_VIRTUAL = msg("quiz_expl_meeting_virtual")
 
 
 def poll_problems(
@@ -383,7 +379,7 @@ class QuizMaker:
     def _join(self, items: Sequence[str]) -> str:
         if len(items) <= 1:
             return "".join(items)
-        last = self.kb.message("and_separator", self.lang)
+        last = self.kb.message(AND, self.lang)
         return ", ".join(items[:-1]) + f" {last} {items[-1]}"
 
     def _list(self, key: str) -> list[str]:
@@ -401,20 +397,17 @@ class QuizMaker:
         return f"{name} ({city.note.get(self.lang)})" if city.note else name
 
     def _day_month(self, month: int, day: int) -> str:
-        return self._t("quiz_day_month", day=day, month=self._ctx.month(month))
+        return self._t(QUIZ_DAY_MONTH, day=day, month=self._ctx.month(month))
 
     def _meeting_fact(self, meeting: MeetingRef) -> str:
         record = meeting.record
-        template = "virtual" if record.format == "virtual" else "in_person"
         main = self._t(
-            f"quiz_expl_meeting_{template}",
+            MEETING_FACT_VIRTUAL if record.format == "virtual" else MEETING_FACT_IN_PERSON,
             meeting=self._code(meeting),
             place=self._ctx.place(record.city),
             dates=self._ctx.dates(record.start, record.end),
         )
-        theme = (
-            self._t("quiz_expl_theme", theme=record.theme.get(self.lang)) if record.theme else ""
-        )
+        theme = self._t(QUIZ_EXPL_THEME, theme=record.theme.get(self.lang)) if record.theme else ""
         notes = record.notes.get(self.lang) if record.notes else ""
         return _fit(main, theme, notes)
 
@@ -449,8 +442,8 @@ class QuizMaker:
             correct=correct,
             explanation=_fit(explanation),
             deep_link=deep_link,
-            right_text=self._t("quiz_right"),
-            wrong_text=self._t("quiz_wrong", text=answer),
+            right_text=self._t(QUIZ_RIGHT),
+            wrong_text=self._t(QUIZ_WRONG, text=answer),
         )
 
     @staticmethod
@@ -492,9 +485,9 @@ class QuizMaker:
     def _meeting_city(self, kind: str, argument: str, rng: random.Random) -> QuizQuestion:
         meeting = self._held(kind, argument)
         record = meeting.record
-        template = f"quiz_{kind}_city"
-        if record.format == "virtual" and f"{template}_virtual" in self.kb.messages:
-            template += "_virtual"
+        template = CITY_QUESTION[kind]
+        if record.format == "virtual" and kind in VIRTUAL_CITY_QUESTION:
+            template = VIRTUAL_CITY_QUESTION[kind]
         question = self._t(template, meeting=self._code(meeting), year=record.start.year)
         answer = self._city(record.city)
         others = [self._city(c) for c in self._host_cities if c != record.city]
@@ -514,7 +507,7 @@ class QuizMaker:
         year = meeting.start.year
         return self._question(
             f"{kind}_year:{argument}",
-            self._t(f"quiz_{kind}_year", meeting=self._code(meeting)),
+            self._t(YEAR_QUESTION[kind], meeting=self._code(meeting)),
             str(year),
             self._near_years(year, rng, {x.start.year for x in meetings}),
             self._meeting_fact(meeting),
@@ -554,12 +547,12 @@ class QuizMaker:
         wrong = self._sample([self._name(c) for c in self._non_partners], rng, exclude=[answer])
         group = self.kb.groups[partner.group].name.get(self.lang)
         explanation = _fit(
-            self._t("quiz_expl_partner_yes", name=answer, group=group),
-            self._t("quiz_expl_not_partners", names=self._join(wrong)),
+            self._t(QUIZ_EXPL_PARTNER_YES, name=answer, group=group),
+            self._t(QUIZ_EXPL_NOT_PARTNERS, names=self._join(wrong)),
         )
         return self._question(
             f"partner_yes:{argument}",
-            self._t("quiz_partner_yes"),
+            self._t(QUIZ_PARTNER_YES),
             answer,
             wrong,
             explanation,
@@ -574,12 +567,12 @@ class QuizMaker:
         answer = self._name(country)
         wrong = self._sample([self._name(p) for p in self._countries], rng, exclude=[answer])
         explanation = _fit(
-            self._t("quiz_expl_partner_no", name=answer, names=self._join(wrong)),
+            self._t(QUIZ_EXPL_PARTNER_NO, name=answer, names=self._join(wrong)),
             country.note.get(self.lang) if country.note else "",
         )
         return self._question(
             f"partner_no:{argument}",
-            self._t("quiz_partner_no"),
+            self._t(QUIZ_PARTNER_NO),
             answer,
             wrong,
             explanation,
@@ -598,16 +591,16 @@ class QuizMaker:
             "year": kb.joined_year(partner),
         }
         if partner.joined.summit == kb.asem.founding.first_summit:
-            main = self._t("quiz_expl_partner_joined_founding", **values)
+            main = self._t(QUIZ_EXPL_PARTNER_JOINED_FOUNDING, **values)
         elif partner.joined.date is not None:
             main = self._t(
-                "quiz_expl_partner_joined_date",
+                QUIZ_EXPL_PARTNER_JOINED_DATE,
                 date=self._ctx.date(partner.joined.date),
                 dates=self._ctx.dates(summit.start, summit.end),
                 **values,
             )
         else:
-            main = self._t("quiz_expl_partner_joined", **values)
+            main = self._t(QUIZ_EXPL_PARTNER_JOINED, **values)
         return _fit(main, partner.joined.note.get(self.lang) if partner.joined.note else "")
 
     def _partner_joined(self, argument: str, rng: random.Random) -> QuizQuestion:
@@ -620,7 +613,7 @@ class QuizMaker:
         wrong = self._sample([str(y) for y in years], rng)
         return self._question(
             f"partner_joined:{argument}",
-            self._t("quiz_partner_joined", name=self._name(partner)),
+            self._t(QUIZ_PARTNER_JOINED, name=self._name(partner)),
             str(year),
             wrong,
             self._joining_fact(partner),
@@ -631,7 +624,7 @@ class QuizMaker:
 
     def _summit_option(self, summit: MeetingRef) -> str:
         return self._t(
-            "quiz_meeting_option",
+            QUIZ_MEETING_OPTION,
             meeting=self._code(summit),
             place=self._city(summit.record.city),
             year=summit.start.year,
@@ -651,7 +644,7 @@ class QuizMaker:
         wrong = [self._summit_option(s) for s in nearest]
         parts = [
             self._t(
-                "quiz_expl_partner_first_summit",
+                QUIZ_EXPL_PARTNER_FIRST_SUMMIT,
                 name=self._name(partner),
                 meeting=self._code(first),
                 place=self._city(first.record.city),
@@ -663,12 +656,12 @@ class QuizMaker:
         if joined.welcomed_at_fmm is not None:
             fmm = self.kb.fmms[joined.welcomed_at_fmm - 1]
             parts.append(
-                self._t("quiz_expl_partner_welcomed", meeting=self._code(fmm), year=fmm.start.year)
+                self._t(QUIZ_EXPL_PARTNER_WELCOMED, meeting=self._code(fmm), year=fmm.start.year)
             )
         numbers = {self._summit_option(s): s.number for s in self._summits}
         return self._question(
             f"partner_first_summit:{argument}",
-            self._t("quiz_partner_first_summit", name=self._name(partner)),
+            self._t(QUIZ_PARTNER_FIRST_SUMMIT, name=self._name(partner)),
             self._summit_option(first),
             self._sample(wrong, rng),
             _fit(*parts),
@@ -693,21 +686,21 @@ class QuizMaker:
         first = kb.summits[kb.asem.founding.first_summit - 1]
         explanation = _fit(
             self._t(
-                "quiz_expl_partner_count",
+                QUIZ_EXPL_PARTNER_COUNT,
                 total=total,
                 countries=len(self._countries),
                 institutions=len(institutions),
                 names=self._join(institutions),
             ),
             self._t(
-                "quiz_expl_partner_count_start",
+                QUIZ_EXPL_PARTNER_COUNT_START,
                 first=by_summit.get(first.number, 0),
                 year=first.start.year,
             ),
         )
         return self._question(
             "partner_count",
-            self._t("quiz_partner_count"),
+            self._t(QUIZ_PARTNER_COUNT),
             str(total),
             self._sample(earlier, rng),
             explanation,
@@ -720,15 +713,15 @@ class QuizMaker:
 
     def _asef_what(self, argument: str, rng: random.Random) -> QuizQuestion:
         asef = self.kb.asef
-        answer = self._t("quiz_asef_what_answer")
-        wrong = self._sample(self._list("quiz_asef_what_distractors"), rng, exclude=[answer])
+        answer = self._t(QUIZ_ASEF_WHAT_ANSWER)
+        wrong = self._sample(self._list(QUIZ_ASEF_WHAT_DISTRACTORS), rng, exclude=[answer])
         explanation = self._t(
-            "quiz_expl_asef_what",
+            QUIZ_EXPL_ASEF_WHAT,
             date=self._ctx.date(asef.founded),
             place=self._ctx.place(asef.headquarters),
         )
         return self._question(
-            "asef_what", self._t("quiz_asef_what"), answer, wrong, explanation, "asef", rng
+            "asef_what", self._t(QUIZ_ASEF_WHAT), answer, wrong, explanation, "asef", rng
         )
 
     def _asef_launch(self) -> tuple[MeetingRef, dict[str, object]]:
@@ -746,12 +739,12 @@ class QuizMaker:
         others = [self._city(c) for c in self._host_cities if c != asef.headquarters]
         _, values = self._asef_launch()
         explanation = _fit(
-            self._t("quiz_expl_asef_where", **values),
-            self._t("quiz_expl_website", url=asef.website),
+            self._t(QUIZ_EXPL_ASEF_WHERE, **values),
+            self._t(QUIZ_EXPL_WEBSITE, url=asef.website),
         )
         return self._question(
             "asef_where",
-            self._t("quiz_asef_where"),
+            self._t(QUIZ_ASEF_WHERE),
             answer,
             self._sample(others, rng, exclude=[answer]),
             explanation,
@@ -764,14 +757,14 @@ class QuizMaker:
         decided = self.kb.summits[asef.agreed_at_summit - 1]
         _, values = self._asef_launch()
         explanation = self._t(
-            "quiz_expl_asef_founded",
+            QUIZ_EXPL_ASEF_FOUNDED,
             decided=self._code(decided),
             decided_year=decided.start.year,
             **values,
         )
         return self._question(
             "asef_founded",
-            self._t("quiz_asef_founded"),
+            self._t(QUIZ_ASEF_FOUNDED),
             str(asef.founded.year),
             self._near_years(asef.founded.year, rng),
             explanation,
@@ -788,17 +781,17 @@ class QuizMaker:
             raise LookupError(f"no area numbered {argument!r}")
         answer = area.short.get(self.lang)
         real = [a.short.get(self.lang) for a in self.kb.areas]
-        wrong = self._sample(self._list("quiz_area_distractors"), rng, exclude=real)
-        main = self._t("quiz_expl_area", name=answer, count=len(self.kb.areas), number=area.number)
+        wrong = self._sample(self._list(QUIZ_AREA_DISTRACTORS), rng, exclude=real)
+        main = self._t(QUIZ_EXPL_AREA, name=answer, count=len(self.kb.areas), number=area.number)
         if not self.kb.areas_verified:  # the caveat is part of the fact, never left out
-            main += " " + self._t("quiz_expl_area_unverified")
+            main += " " + self._t(QUIZ_EXPL_AREA_UNVERIFIED)
         title = area.title.get(self.lang)
         # A title that only repeats the short name ("SME Cooperation") adds nothing.
         same = title.casefold() == answer.casefold()
-        explanation = _fit(main, "" if same else self._t("quiz_expl_area_title", title=title))
+        explanation = _fit(main, "" if same else self._t(QUIZ_EXPL_AREA_TITLE, title=title))
         return self._question(
             f"area:{argument}",
-            self._t("quiz_area"),
+            self._t(QUIZ_AREA),
             answer,
             wrong,
             explanation,
@@ -834,7 +827,7 @@ class QuizMaker:
         ]
         answer = self._join([self._name(p) for p in proposers])
         explanation = self._t(
-            "quiz_expl_founders",
+            QUIZ_EXPL_FOUNDERS,
             proposers=answer,
             month=self._ctx.month(founding.proposed.month),
             year=founding.proposed.year,
@@ -844,7 +837,7 @@ class QuizMaker:
         )
         return self._question(
             "founders",
-            self._t("quiz_founders", year=founding.proposed.year),
+            self._t(QUIZ_FOUNDERS, year=founding.proposed.year),
             answer,
             wrong,
             explanation,
@@ -885,7 +878,7 @@ class QuizMaker:
         month_name = self._ctx.month(day.month)
         explanation = _fit(
             self._t(
-                "quiz_expl_asem_day",
+                QUIZ_EXPL_ASEM_DAY,
                 day=day.day,
                 month=month_name,
                 decided=self._code(decided),
@@ -893,14 +886,14 @@ class QuizMaker:
                 year=day.first_celebrated.year,
             ),
             self._t(
-                "quiz_expl_asem_day_cambodia",
+                QUIZ_EXPL_ASEM_DAY_CAMBODIA,
                 date=self._ctx.date(celebration.start),
                 place=self._city(celebration.city),
             ),
         )
         return self._question(
             "asem_day",
-            self._t("quiz_asem_day"),
+            self._t(QUIZ_ASEM_DAY),
             answer,
             wrong,
             explanation,
@@ -912,7 +905,7 @@ class QuizMaker:
     def _pillars_fact(self) -> str:
         # Semicolons, because pillar names contain commas ("social, cultural & educational").
         names = [p.name.get(self.lang) for p in self.kb.asem.pillars.items]
-        return self._t("quiz_expl_pillars", count=len(names), pillars="; ".join(names))
+        return self._t(QUIZ_EXPL_PILLARS, count=len(names), pillars="; ".join(names))
 
     def _pillar_count(self, argument: str, rng: random.Random) -> QuizQuestion:
         count = len(self.kb.asem.pillars.items)
@@ -921,7 +914,7 @@ class QuizMaker:
             wrong.append(str(count + 3))
         return self._question(
             "pillar_count",
-            self._t("quiz_pillar_count"),
+            self._t(QUIZ_PILLAR_COUNT),
             str(count),
             wrong,
             self._pillars_fact(),
@@ -937,10 +930,10 @@ class QuizMaker:
             raise LookupError(f"no pillar {argument!r}")
         answer = _capitalised(pillar.name.get(self.lang))
         real = [p.name.get(self.lang) for p in items]
-        fake = [_capitalised(d) for d in self._list("quiz_pillar_distractors")]
+        fake = [_capitalised(d) for d in self._list(QUIZ_PILLAR_DISTRACTORS)]
         return self._question(
             f"pillar:{argument}",
-            self._t("quiz_pillar", count=len(items)),
+            self._t(QUIZ_PILLAR, count=len(items)),
             answer,
             self._sample(fake, rng, exclude=real),
             self._pillars_fact(),
