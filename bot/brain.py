@@ -40,12 +40,15 @@ AREA_CHECK_RANGE = 20.0
 SUGGEST_AT = 48.0
 MARGIN = 4.0
 MAX_SUGGESTIONS = 3
-
 SURE = 1.0
 """The confidence of a clear answer (capped at 1.0)."""
 CARD_CONFIDENCE = 0.8
 """The confidence of a thing's card shown for a question that names only that thing
-("ASEM7"): sure of what, not of which fact. Channels may treat both as confident."""
+("ASEM7"): sure of what, not of which fact."""
+SURE_AT = CARD_CONFIDENCE
+"""Replies at or above this confidence are sure: clear matches score up to 1.0 and a question
+that only names a thing gets its card at exactly this; channels may speak up uninvited (a
+group's auto-answer) only when a reply is this sure."""
 FALLBACK_CONFIDENCE = 0.6
 """A plainly-ASEM question worded unlike any example, answered with the card of what it
 names: good enough to answer when asked, not to speak up unasked."""

@@ -44,17 +44,13 @@ def _brain(knowledge: str | None = None) -> Brain:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.validation import check_brain
+    from bot.knowledge import KnowledgeError
+    from bot.validation import checked_knowledge
 
-    try:
-        kb = load_knowledge(args.directory)
+    try:  # as `run` and /reload check it: also every message a module declares
+        kb = checked_knowledge(args.directory)
     except KnowledgeError as exc:
         return _report(exc.problems)
-    # every message the bot may need: the answers', Telegram's, the quiz's, the daily fact's
-    problems = check_brain(kb)
-    if problems:
-        return _report(problems)
     print(f"OK: {kb.summary()}.")
     return EXIT_OK
 
@@ -173,7 +169,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.channels.telegram.app import check_token, run
-    from bot.channels.telegram.campaign import campaign
 
     def telegram_refused(exc: Exception) -> int:
         """One clear line for what Telegram answered, without the token; the exit code."""
@@ -204,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"asem-bot run: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        run(settings, brain, storage, extensions=[campaign])
+        run(settings, brain, storage)
     except (InvalidToken, NetworkError) as exc:  # e.g. the token revoked in the meantime
         return telegram_refused(exc)
     finally:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Generic, TypeVar
 
-S = TypeVar("S", bound=str)
+from bot.limits import MAX_TEXT  # re-exported: the limit every reply keeps
 
-MAX_TEXT = 4096
-"""Telegram's limit for a message, counted after entities are parsed."""
+S = TypeVar("S", bound=str)
 
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",

@@ -1,5 +1,8 @@
 """Checks that tie the knowledge base to the code: ``asem-bot validate``, ``run``, ``/reload``.
 
+``asem-bot validate``, ``asem-bot run`` (which refuses to start on a base that validate refuses)
+and the admins' ``/reload`` all call :func:`checked_knowledge`, so the three never disagree.
+
 The YAML files are checked against their schemas when they are loaded
 (:func:`bot.knowledge.load_knowledge`). What only the code knows is checked here, without
 importing python-telegram-bot: every message key some module declares (read from the source by
@@ -11,6 +14,7 @@ HTML of every template and prose answer. Each problem is ``file:line: message``.
 from __future__ import annotations
 
 import ast
+import functools
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +23,7 @@ from bot.answers import COMPOSERS
 from bot.declare import PACKAGE, CommandSpec
 from bot.domain import kinds
 from bot.domain.topics import TOPICS
-from bot.knowledge import KnowledgeBase, Problem
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, default_knowledge_dir
 from bot.reply import html_problems
 
 TEMPLATE_FIELDS = frozenset(
@@ -124,12 +128,13 @@ def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in _FORMATTER.parse(text) if name}
 
 
-def check_brain(kb: KnowledgeBase, *, package: Path | None = None) -> list[Problem]:
+def check_brain(kb: KnowledgeBase, *, declarations: Declarations | None = None) -> list[Problem]:
     """Problems between the knowledge base and the code (empty: they agree)."""
     problems: list[Problem] = []
     _check_questions(kb, problems)
     _check_messages(kb, problems)
-    declarations = scan(package) if package else scan()
+    if declarations is None:
+        declarations = scan()
     problems += declarations.problems
     for key in sorted(set(declarations.messages) - set(kb.messages)):
         file, line = declarations.where(key)
@@ -214,3 +219,22 @@ def _check_messages(kb: KnowledgeBase, problems: list[Problem]) -> None:
             sample = lang_text.format_map(dict.fromkeys(fields, "x"))
             for problem in html_problems(sample):
                 problems.append(kb.message_problem(key, problem))
+
+
+@functools.cache
+def _declared() -> Declarations:
+    """The declarations in the source (which does not change while the process runs)."""
+    return scan()
+
+
+def checked_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
+    """Load the knowledge folder (``directory``, else ASEM_KNOWLEDGE_DIR or the installed one;
+    never the brain cache) and check it against the code. Raises :class:`KnowledgeError` with
+    every problem. Slow (a few hundred milliseconds): call it from a worker thread."""
+    from bot.knowledge import load_knowledge
+
+    kb = load_knowledge(Path(directory) if directory is not None else default_knowledge_dir())
+    found = check_brain(kb, declarations=_declared())
+    if found:
+        raise KnowledgeError(found)
+    return kb

@@ -12,11 +12,13 @@ and runs it the way tests should (``async with app`` + ``updater.start_polling``
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import functools
 import logging
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +28,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.brain import Brain, default_brain
-from bot.channels.telegram.app import build_application
-from bot.channels.telegram.campaign import campaign as campaign_extension
+from bot.channels.telegram.app import FEATURES, build_application
+from bot.channels.telegram.runtime import CampaignOptions
 from bot.config import Settings
 from bot.storage import Storage
 
@@ -37,6 +39,14 @@ except ModuleNotFoundError:
     from fakes.bot_api import FakeBotApi
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+# The suite never writes into the home folder: the brain cache of this process and of every
+# `asem-bot` it starts goes to a temporary folder. XDG_CACHE_HOME too, because the CLI tests
+# drop every ASEM_ variable from the environment they pass on.
+TEST_CACHE = Path(tempfile.mkdtemp(prefix="asem-bot-test-cache-"))
+os.environ["ASEM_CACHE_DIR"] = str(TEST_CACHE / "asem-bot")
+os.environ["XDG_CACHE_HOME"] = str(TEST_CACHE)
+atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
 
 
 @dataclass
@@ -125,9 +135,9 @@ def start_bot(fake_api: FakeBotApi, brain: Brain, storage: Storage, tmp_path: Pa
     """``async with start_bot() as app:`` runs the real bot against ``fake_api``.
 
     Keywords: ``storage`` (default: the test's SQLite file; None for none), ``env`` (extra
-    environment variables), ``campaign`` (True, or a dict of keywords for the extension such
-    as ``clock``: add the quiz, daily facts and admin commands), and anything
-    ``build_application`` takes (``read_timeout``...).
+    environment variables), ``campaign`` (True, or a dict of CampaignOptions such as
+    ``clock``: add the campaign's features: the quiz, daily facts and admin commands), and
+    anything ``build_application`` takes (``features``, ``read_timeout``...).
     """
 
     def start(
@@ -140,8 +150,8 @@ def start_bot(fake_api: FakeBotApi, brain: Brain, storage: Storage, tmp_path: Pa
         settings = bot_settings(fake_api, tmp_path / "data", **(env or {}))
         if campaign:
             options = campaign if isinstance(campaign, dict) else {}
-            extension = functools.partial(campaign_extension, **options)
-            kwargs["extensions"] = [*kwargs.get("extensions", ()), extension]
+            kwargs["features"] = [*FEATURES, *kwargs.get("features", ())]
+            kwargs["campaign"] = CampaignOptions(**options)
         return running(build_application(settings, brain, storage, **kwargs))
 
     return start

@@ -11,10 +11,8 @@ import pytest
 from bot.brain import Brain
 from bot.campaign.quiz import (
     KINDS,
-    MAX_EXPLANATION,
     OPTION_COUNT,
     PLAUSIBLE_NON_PARTNERS,
-    QUIZ_MESSAGE_KEYS,
     QuizMaker,
     QuizQuestion,
     _clip,
@@ -23,9 +21,10 @@ from bot.campaign.quiz import (
     format_for_terminal,
     parse_choice,
     poll_problems,
-    telegram_length,
 )
+from bot.declare import declared_messages
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.limits import MAX_POLL_EXPLANATION, telegram_length
 
 SEEDS = range(6)
 
@@ -131,8 +130,10 @@ def test_unknown_keys_are_refused(maker: QuizMaker) -> None:
 
 
 def test_every_quiz_message_exists_and_is_plain(kb: KnowledgeBase) -> None:
-    assert not QUIZ_MESSAGE_KEYS - set(kb.messages)
-    for key in QUIZ_MESSAGE_KEYS:
+    declared = declared_messages("bot.campaign.quiz")
+    assert len(declared) > 40 and "quiz_summit_city" in declared
+    assert not declared - set(kb.messages)
+    for key in declared:
         assert "<" not in kb.message(key) and "&" not in kb.message(key), key
 
 
@@ -146,7 +147,7 @@ def test_every_question_fits_telegram(questions: list[QuizQuestion]) -> None:
         assert len({o.casefold() for o in q.options}) == OPTION_COUNT
         assert 1 <= telegram_length(q.question) <= 300
         assert all(1 <= telegram_length(o) <= 100 for o in q.options)
-        assert 1 <= telegram_length(q.explanation) <= MAX_EXPLANATION
+        assert 1 <= telegram_length(q.explanation) <= MAX_POLL_EXPLANATION
         assert "\n" not in q.explanation
 
 
@@ -469,4 +470,4 @@ def test_shortening() -> None:
     cut = _clip("one two three four five six", 15)
     assert cut == "one two three…" and telegram_length(cut) <= 15
     assert _fit("Main.", "Fits.", "x" * 300, "Also fits.", limit=40) == "Main. Fits. Also fits."
-    assert telegram_length(_fit("y " * 200)) <= MAX_EXPLANATION
+    assert telegram_length(_fit("y " * 200)) <= MAX_POLL_EXPLANATION

@@ -31,16 +31,11 @@ from telegram.ext import Application
 
 from bot.brain import Brain
 from bot.campaign.quiz import QuizMaker
-from bot.channels.telegram.campaign import (
-    CAMPAIGN_MESSAGE_KEYS,
-    CATCH_UP_JOB,
-    DAILY_JOB,
-    campaign_state,
-    fill_pre,
-    learn_more,
-    send_quiz,
-)
-from bot.channels.telegram.runtime import services
+from bot.channels.telegram.app import FEATURES
+from bot.channels.telegram.quiz import learn_more, quiz_state, send_quiz
+from bot.channels.telegram.runtime import fill_pre, services
+from bot.channels.telegram.subscriptions import CATCH_UP_JOB, DAILY_JOB, daily_state
+from bot.declare import declared_messages
 from bot.reply import MAX_TEXT, html_problems
 from bot.storage import DB_FILENAME, Storage
 
@@ -294,7 +289,7 @@ async def catch_up_finished(app: Application) -> None:
     assert app.job_queue is not None
     await eventually(lambda: not app.job_queue.get_jobs_by_name(CATCH_UP_JOB))
     await asyncio.sleep(0)  # let the job's task start and take the lock
-    async with campaign_state(app).posting:
+    async with daily_state(app).posting:
         pass
 
 
@@ -414,7 +409,7 @@ async def test_reload_refuses_a_broken_base_and_takes_a_valid_one(
         assert "reloaded!" in (await ask(fake_api, "thanks", ADMIN))["text"]
         quiz = await ask(fake_api, "/quiz", ADMIN)  # the quiz follows the new base
         assert quiz["poll"]["type"] == "quiz"
-        assert campaign_state(app).quiz_maker(services(app).brain, "en").kb.root == knowledge_copy
+        assert quiz_state(app).quiz_maker(services(app).brain, "en").kb.root == knowledge_copy
 
 
 async def test_reload_lists_as_many_problems_as_fit(
@@ -472,7 +467,9 @@ def test_fill_pre_keeps_within_telegrams_limit() -> None:
 
 
 def test_campaign_messages_exist(brain: Brain) -> None:
-    missing = [key for key in CAMPAIGN_MESSAGE_KEYS if key not in brain.kb.messages]
+    declared = declared_messages(*FEATURES)
+    assert {"tg_score", "tg_subscribed", "tg_stats", "tg_reload_failed"} <= declared
+    missing = [key for key in declared if key not in brain.kb.messages]
     assert missing == []
 
 

@@ -267,30 +267,3 @@ async def test_slow_answer_shows_typing(
             assert fake_api.calls("sendChatAction", after=mark) == []
         finally:
             svc.brain = real
-
-
-async def test_extension_adds_a_handler_and_an_admin_only_command(
-    fake_api: FakeBotApi, start_bot: StartBot
-) -> None:
-    """How issue 4 plugs in: an extension registers its handler before the catch-alls and
-    lists its command for the bot's admins only."""
-    from telegram import Update
-    from telegram.ext import Application, CommandHandler, ContextTypes
-
-    from bot.channels.telegram.runtime import Command, services
-
-    async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/stats: a stand-in for an admin command."""
-        assert update.effective_message is not None
-        await update.effective_message.reply_text("stats")
-
-    def extension(application: Application) -> None:
-        application.add_handler(CommandHandler("stats", stats))
-        services(application).commands.append(Command("stats", "tg_cmd_help", ("admins",)))
-
-    async with start_bot(env={"ASEM_ADMIN_IDS": "42"}, extensions=[extension]):
-        assert (await ask(fake_api, "/stats"))["text"] == "stats"  # not "unknown command"
-        admin_menu = [c["command"] for c in fake_api.commands({"type": "chat", "chat_id": 42})]
-        assert "stats" in admin_menu and "start" in admin_menu
-        everyone = [c["command"] for c in fake_api.commands({"type": "all_private_chats"})]
-        assert "stats" not in everyone

@@ -17,7 +17,8 @@ from bot.declare import msg
 from bot.domain.links import from_deep_link, to_deep_link
 from bot.reply import Reply
 
-DAILY_MESSAGE_KEYS = frozenset({msg("daily_on_this_day"), msg("daily_fact")})
+ON_THIS_DAY = msg("daily_on_this_day")
+FACT_OF_THE_DAY = msg("daily_fact")
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,10 @@ def fact_for(brain: Brain, day: dt.date, lang: str = "en") -> DailyFact:
     for year, action in anniversaries(brain, day):
         reply = brain.run(action.encode(), lang)
         if reply is not None:
-            header = kb.message("daily_on_this_day", lang).format(year=year, count=day.year - year)
+            header = kb.message(ON_THIS_DAY, lang).format(year=year, count=day.year - year)
             return DailyFact(reply, header, to_deep_link(action), True)
     pool = rotation(brain)
     action = pool[day.toordinal() % len(pool)]
     reply = brain.run(action.encode(), lang)
     assert reply is not None  # the pool holds only actions that answer
-    return DailyFact(reply, kb.message("daily_fact", lang), to_deep_link(action), False)
+    return DailyFact(reply, kb.message(FACT_OF_THE_DAY, lang), to_deep_link(action), False)

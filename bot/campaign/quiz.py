@@ -25,7 +25,6 @@ import datetime as dt
 import html
 import logging
 import random
-import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -35,19 +34,23 @@ from bot.answers.base import Context
 from bot.declare import msg
 from bot.domain.kinds import meeting_code
 from bot.knowledge import KnowledgeBase, MeetingRef
+from bot.limits import (
+    DEEP_LINK_PAYLOAD,
+    MAX_POLL_EXPLANATION,
+    MAX_POLL_EXPLANATION_LINE_FEEDS,
+    MAX_POLL_OPTION,
+    MAX_POLL_OPTIONS,
+    MAX_POLL_QUESTION,
+    MIN_POLL_OPTIONS,
+    telegram_length,
+)
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge import models as m
 
 logger = logging.getLogger(__name__)
 
-# Telegram's limits for a quiz poll (sendPoll), counted in UTF-16 code units after parsing.
-MAX_QUESTION = 300
-MAX_OPTION = 100
-MAX_EXPLANATION = 200
-MAX_EXPLANATION_LINE_FEEDS = 2
 OPTION_COUNT = 4
-_DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Countries people take for ASEM partners: neighbours of its two regions and large economies.
 # Left out on purpose: places whose status is disputed or that belong to a partner (Taiwan,
@@ -79,66 +82,56 @@ KINDS: tuple[str, ...] = (
     "pillar",
 )
 
-QUIZ_MESSAGE_KEYS: frozenset[str] = frozenset(
-    {
-        msg("quiz_summit_city"),
-        msg("quiz_summit_city_virtual"),
-        msg("quiz_fmm_city"),
-        msg("quiz_summit_year"),
-        msg("quiz_fmm_year"),
-        msg("quiz_partner_yes"),
-        msg("quiz_partner_no"),
-        msg("quiz_partner_joined"),
-        msg("quiz_partner_first_summit"),
-        msg("quiz_partner_count"),
-        msg("quiz_asef_what"),
-        msg("quiz_asef_where"),
-        msg("quiz_asef_founded"),
-        msg("quiz_area"),
-        msg("quiz_founders"),
-        msg("quiz_asem_day"),
-        msg("quiz_pillar_count"),
-        msg("quiz_pillar"),
-        msg("quiz_meeting_option"),
-        msg("quiz_day_month"),
-        msg("quiz_asef_what_answer"),
-        msg("quiz_asef_what_distractors"),
-        msg("quiz_area_distractors"),
-        msg("quiz_pillar_distractors"),
-        msg("quiz_right"),
-        msg("quiz_wrong"),
-        msg("quiz_expl_meeting_in_person"),
-        msg("quiz_expl_meeting_virtual"),
-        msg("quiz_expl_theme"),
-        msg("quiz_expl_partner_yes"),
-        msg("quiz_expl_not_partners"),
-        msg("quiz_expl_partner_no"),
-        msg("quiz_expl_partner_joined_founding"),
-        msg("quiz_expl_partner_joined"),
-        msg("quiz_expl_partner_joined_date"),
-        msg("quiz_expl_partner_first_summit"),
-        msg("quiz_expl_partner_welcomed"),
-        msg("quiz_expl_partner_count"),
-        msg("quiz_expl_partner_count_start"),
-        msg("quiz_expl_asef_what"),
-        msg("quiz_expl_asef_where"),
-        msg("quiz_expl_asef_founded"),
-        msg("quiz_expl_website"),
-        msg("quiz_expl_area"),
-        msg("quiz_expl_area_unverified"),
-        msg("quiz_expl_area_title"),
-        msg("quiz_expl_founders"),
-        msg("quiz_expl_asem_day"),
-        msg("quiz_expl_asem_day_cambodia"),
-        msg("quiz_expl_pillars"),
-    }
-)
-"""Every message the quiz uses (plus ``months`` and ``and_separator``)."""
-
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (a character outside the BMP is 2)."""
-    return len(text.encode("utf-16-le")) // 2
+# The messages the quiz words its questions with (knowledge/messages.yaml).
+AND = msg("and_separator")
+QUIZ_PARTNER_YES = msg("quiz_partner_yes")
+QUIZ_PARTNER_NO = msg("quiz_partner_no")
+QUIZ_PARTNER_JOINED = msg("quiz_partner_joined")
+QUIZ_PARTNER_FIRST_SUMMIT = msg("quiz_partner_first_summit")
+QUIZ_PARTNER_COUNT = msg("quiz_partner_count")
+QUIZ_ASEF_WHAT = msg("quiz_asef_what")
+QUIZ_ASEF_WHERE = msg("quiz_asef_where")
+QUIZ_ASEF_FOUNDED = msg("quiz_asef_founded")
+QUIZ_AREA = msg("quiz_area")
+QUIZ_FOUNDERS = msg("quiz_founders")
+QUIZ_ASEM_DAY = msg("quiz_asem_day")
+QUIZ_PILLAR_COUNT = msg("quiz_pillar_count")
+QUIZ_PILLAR = msg("quiz_pillar")
+QUIZ_MEETING_OPTION = msg("quiz_meeting_option")
+QUIZ_DAY_MONTH = msg("quiz_day_month")
+QUIZ_ASEF_WHAT_ANSWER = msg("quiz_asef_what_answer")
+QUIZ_ASEF_WHAT_DISTRACTORS = msg("quiz_asef_what_distractors")
+QUIZ_AREA_DISTRACTORS = msg("quiz_area_distractors")
+QUIZ_PILLAR_DISTRACTORS = msg("quiz_pillar_distractors")
+QUIZ_RIGHT = msg("quiz_right")
+QUIZ_WRONG = msg("quiz_wrong")
+QUIZ_EXPL_THEME = msg("quiz_expl_theme")
+QUIZ_EXPL_PARTNER_YES = msg("quiz_expl_partner_yes")
+QUIZ_EXPL_NOT_PARTNERS = msg("quiz_expl_not_partners")
+QUIZ_EXPL_PARTNER_NO = msg("quiz_expl_partner_no")
+QUIZ_EXPL_PARTNER_JOINED_FOUNDING = msg("quiz_expl_partner_joined_founding")
+QUIZ_EXPL_PARTNER_JOINED = msg("quiz_expl_partner_joined")
+QUIZ_EXPL_PARTNER_JOINED_DATE = msg("quiz_expl_partner_joined_date")
+QUIZ_EXPL_PARTNER_FIRST_SUMMIT = msg("quiz_expl_partner_first_summit")
+QUIZ_EXPL_PARTNER_WELCOMED = msg("quiz_expl_partner_welcomed")
+QUIZ_EXPL_PARTNER_COUNT = msg("quiz_expl_partner_count")
+QUIZ_EXPL_PARTNER_COUNT_START = msg("quiz_expl_partner_count_start")
+QUIZ_EXPL_ASEF_WHAT = msg("quiz_expl_asef_what")
+QUIZ_EXPL_ASEF_WHERE = msg("quiz_expl_asef_where")
+QUIZ_EXPL_ASEF_FOUNDED = msg("quiz_expl_asef_founded")
+QUIZ_EXPL_WEBSITE = msg("quiz_expl_website")
+QUIZ_EXPL_AREA = msg("quiz_expl_area")
+QUIZ_EXPL_AREA_UNVERIFIED = msg("quiz_expl_area_unverified")
+QUIZ_EXPL_AREA_TITLE = msg("quiz_expl_area_title")
+QUIZ_EXPL_FOUNDERS = msg("quiz_expl_founders")
+QUIZ_EXPL_ASEM_DAY = msg("quiz_expl_asem_day")
+QUIZ_EXPL_ASEM_DAY_CAMBODIA = msg("quiz_expl_asem_day_cambodia")
+QUIZ_EXPL_PILLARS = msg("quiz_expl_pillars")
+CITY_QUESTION = {"summit": msg("quiz_summit_city"), "fmm": msg("quiz_fmm_city")}
+VIRTUAL_CITY_QUESTION = {"summit": msg("quiz_summit_city_virtual")}
+YEAR_QUESTION = {"summit": msg("quiz_summit_year"), "fmm": msg("quiz_fmm_year")}
+MEETING_FACT_IN_PERSON = msg("quiz_expl_meeting_in_person")
+MEETING_FACT_VIRTUAL = msg("quiz_expl_meeting_virtual")
 
 
 def poll_problems(
@@ -150,22 +143,28 @@ def poll_problems(
 ) -> list[str]:
     """Why Telegram would refuse this quiz poll (an empty list: it would not)."""
     problems = []
-    if not 1 <= telegram_length(question) <= MAX_QUESTION:
-        problems.append(f"question length {telegram_length(question)} is outside 1..300")
-    if not 2 <= len(options) <= 10:
-        problems.append(f"{len(options)} options; a poll needs 2..10")
+    if not 1 <= telegram_length(question) <= MAX_POLL_QUESTION:
+        problems.append(
+            f"question length {telegram_length(question)} is outside 1..{MAX_POLL_QUESTION}"
+        )
+    if not MIN_POLL_OPTIONS <= len(options) <= MAX_POLL_OPTIONS:
+        problems.append(
+            f"{len(options)} options; a poll needs {MIN_POLL_OPTIONS}..{MAX_POLL_OPTIONS}"
+        )
     for option in options:
-        if not 1 <= telegram_length(option) <= MAX_OPTION or not option.strip():
-            problems.append(f"option {option!r} is empty or longer than {MAX_OPTION}")
+        if not 1 <= telegram_length(option) <= MAX_POLL_OPTION or not option.strip():
+            problems.append(f"option {option!r} is empty or longer than {MAX_POLL_OPTION}")
     if len({o.strip().casefold() for o in options}) != len(options):
         problems.append(f"options repeat: {list(options)}")
     if not 0 <= correct < len(options):
         problems.append(f"correct option {correct} is not one of the {len(options)} options")
-    if telegram_length(explanation) > MAX_EXPLANATION:
-        problems.append(f"explanation length {telegram_length(explanation)} is over 200")
-    if explanation.count("\n") > MAX_EXPLANATION_LINE_FEEDS:
+    if telegram_length(explanation) > MAX_POLL_EXPLANATION:
+        problems.append(
+            f"explanation length {telegram_length(explanation)} is over {MAX_POLL_EXPLANATION}"
+        )
+    if explanation.count("\n") > MAX_POLL_EXPLANATION_LINE_FEEDS:
         problems.append("explanation has more than 2 line feeds")
-    if deep_link is not None and not _DEEP_LINK.match(deep_link):
+    if deep_link is not None and not DEEP_LINK_PAYLOAD.match(deep_link):
         problems.append(f"deep link {deep_link!r} is not 1-64 characters of A-Za-z0-9_-")
     return problems
 
@@ -245,7 +244,7 @@ def _clip(text: str, limit: int) -> str:
     return kept.rstrip(" ,;:") + "…"
 
 
-def _fit(required: str, *optional: str, limit: int = MAX_EXPLANATION) -> str:
+def _fit(required: str, *optional: str, limit: int = MAX_POLL_EXPLANATION) -> str:
     """``required``, then each ``optional`` sentence that still fits within ``limit``."""
     text = required
     for sentence in optional:
@@ -381,7 +380,7 @@ class QuizMaker:
     def _join(self, items: Sequence[str]) -> str:
         if len(items) <= 1:
             return "".join(items)
-        last = self.kb.message("and_separator", self.lang)
+        last = self.kb.message(AND, self.lang)
         return ", ".join(items[:-1]) + f" {last} {items[-1]}"
 
     def _list(self, key: str) -> list[str]:
@@ -399,20 +398,17 @@ class QuizMaker:
         return f"{name} ({city.note.get(self.lang)})" if city.note else name
 
     def _day_month(self, month: int, day: int) -> str:
-        return self._t("quiz_day_month", day=day, month=self._ctx.month(month))
+        return self._t(QUIZ_DAY_MONTH, day=day, month=self._ctx.month(month))
 
     def _meeting_fact(self, meeting: MeetingRef) -> str:
         record = meeting.record
-        template = "virtual" if record.format == "virtual" else "in_person"
         main = self._t(
-            f"quiz_expl_meeting_{template}",
+            MEETING_FACT_VIRTUAL if record.format == "virtual" else MEETING_FACT_IN_PERSON,
             meeting=self._code(meeting),
             place=self._ctx.place(record.city),
             dates=self._ctx.dates(record.start, record.end),
         )
-        theme = (
-            self._t("quiz_expl_theme", theme=record.theme.get(self.lang)) if record.theme else ""
-        )
+        theme = self._t(QUIZ_EXPL_THEME, theme=record.theme.get(self.lang)) if record.theme else ""
         notes = record.notes.get(self.lang) if record.notes else ""
         return _fit(main, theme, notes)
 
@@ -442,13 +438,13 @@ class QuizMaker:
         correct = options.index(answer)
         return QuizQuestion(
             key=key,
-            question=_clip(question, MAX_QUESTION),
-            options=tuple(_clip(option, MAX_OPTION) for option in options),
+            question=_clip(question, MAX_POLL_QUESTION),
+            options=tuple(_clip(option, MAX_POLL_OPTION) for option in options),
             correct=correct,
             explanation=_fit(explanation),
             deep_link=deep_link,
-            right_text=self._t("quiz_right"),
-            wrong_text=self._t("quiz_wrong", text=answer),
+            right_text=self._t(QUIZ_RIGHT),
+            wrong_text=self._t(QUIZ_WRONG, text=answer),
         )
 
     @staticmethod
@@ -490,9 +486,9 @@ class QuizMaker:
     def _meeting_city(self, kind: str, argument: str, rng: random.Random) -> QuizQuestion:
         meeting = self._held(kind, argument)
         record = meeting.record
-        template = f"quiz_{kind}_city"
-        if record.format == "virtual" and f"{template}_virtual" in self.kb.messages:
-            template += "_virtual"
+        template = CITY_QUESTION[kind]
+        if record.format == "virtual" and kind in VIRTUAL_CITY_QUESTION:
+            template = VIRTUAL_CITY_QUESTION[kind]
         question = self._t(template, meeting=self._code(meeting), year=record.start.year)
         answer = self._city(record.city)
         others = [self._city(c) for c in self._host_cities if c != record.city]
@@ -512,7 +508,7 @@ class QuizMaker:
         year = meeting.start.year
         return self._question(
             f"{kind}_year:{argument}",
-            self._t(f"quiz_{kind}_year", meeting=self._code(meeting)),
+            self._t(YEAR_QUESTION[kind], meeting=self._code(meeting)),
             str(year),
             self._near_years(year, rng, {x.start.year for x in meetings}),
             self._meeting_fact(meeting),
@@ -552,12 +548,12 @@ class QuizMaker:
         wrong = self._sample([self._name(c) for c in self._non_partners], rng, exclude=[answer])
         group = self.kb.groups[partner.group].name.get(self.lang)
         explanation = _fit(
-            self._t("quiz_expl_partner_yes", name=answer, group=group),
-            self._t("quiz_expl_not_partners", names=self._join(wrong)),
+            self._t(QUIZ_EXPL_PARTNER_YES, name=answer, group=group),
+            self._t(QUIZ_EXPL_NOT_PARTNERS, names=self._join(wrong)),
         )
         return self._question(
             f"partner_yes:{argument}",
-            self._t("quiz_partner_yes"),
+            self._t(QUIZ_PARTNER_YES),
             answer,
             wrong,
             explanation,
@@ -572,12 +568,12 @@ class QuizMaker:
         answer = self._name(country)
         wrong = self._sample([self._name(p) for p in self._countries], rng, exclude=[answer])
         explanation = _fit(
-            self._t("quiz_expl_partner_no", name=answer, names=self._join(wrong)),
+            self._t(QUIZ_EXPL_PARTNER_NO, name=answer, names=self._join(wrong)),
             country.note.get(self.lang) if country.note else "",
         )
         return self._question(
             f"partner_no:{argument}",
-            self._t("quiz_partner_no"),
+            self._t(QUIZ_PARTNER_NO),
             answer,
             wrong,
             explanation,
@@ -596,16 +592,16 @@ class QuizMaker:
             "year": kb.joined_year(partner),
         }
         if partner.joined.summit == kb.asem.founding.first_summit:
-            main = self._t("quiz_expl_partner_joined_founding", **values)
+            main = self._t(QUIZ_EXPL_PARTNER_JOINED_FOUNDING, **values)
         elif partner.joined.date is not None:
             main = self._t(
-                "quiz_expl_partner_joined_date",
+                QUIZ_EXPL_PARTNER_JOINED_DATE,
                 date=self._ctx.date(partner.joined.date),
                 dates=self._ctx.dates(summit.start, summit.end),
                 **values,
             )
         else:
-            main = self._t("quiz_expl_partner_joined", **values)
+            main = self._t(QUIZ_EXPL_PARTNER_JOINED, **values)
         return _fit(main, partner.joined.note.get(self.lang) if partner.joined.note else "")
 
     def _partner_joined(self, argument: str, rng: random.Random) -> QuizQuestion:
@@ -618,7 +614,7 @@ class QuizMaker:
         wrong = self._sample([str(y) for y in years], rng)
         return self._question(
             f"partner_joined:{argument}",
-            self._t("quiz_partner_joined", name=self._name(partner)),
+            self._t(QUIZ_PARTNER_JOINED, name=self._name(partner)),
             str(year),
             wrong,
             self._joining_fact(partner),
@@ -629,7 +625,7 @@ class QuizMaker:
 
     def _summit_option(self, summit: MeetingRef) -> str:
         return self._t(
-            "quiz_meeting_option",
+            QUIZ_MEETING_OPTION,
             meeting=self._code(summit),
             place=self._city(summit.record.city),
             year=summit.start.year,
@@ -649,7 +645,7 @@ class QuizMaker:
         wrong = [self._summit_option(s) for s in nearest]
         parts = [
             self._t(
-                "quiz_expl_partner_first_summit",
+                QUIZ_EXPL_PARTNER_FIRST_SUMMIT,
                 name=self._name(partner),
                 meeting=self._code(first),
                 place=self._city(first.record.city),
@@ -661,12 +657,12 @@ class QuizMaker:
         if joined.welcomed_at_fmm is not None:
             fmm = self.kb.fmms[joined.welcomed_at_fmm - 1]
             parts.append(
-                self._t("quiz_expl_partner_welcomed", meeting=self._code(fmm), year=fmm.start.year)
+                self._t(QUIZ_EXPL_PARTNER_WELCOMED, meeting=self._code(fmm), year=fmm.start.year)
             )
         numbers = {self._summit_option(s): s.number for s in self._summits}
         return self._question(
             f"partner_first_summit:{argument}",
-            self._t("quiz_partner_first_summit", name=self._name(partner)),
+            self._t(QUIZ_PARTNER_FIRST_SUMMIT, name=self._name(partner)),
             self._summit_option(first),
             self._sample(wrong, rng),
             _fit(*parts),
@@ -691,21 +687,21 @@ class QuizMaker:
         first = kb.summits[kb.asem.founding.first_summit - 1]
         explanation = _fit(
             self._t(
-                "quiz_expl_partner_count",
+                QUIZ_EXPL_PARTNER_COUNT,
                 total=total,
                 countries=len(self._countries),
                 institutions=len(institutions),
                 names=self._join(institutions),
             ),
             self._t(
-                "quiz_expl_partner_count_start",
+                QUIZ_EXPL_PARTNER_COUNT_START,
                 first=by_summit.get(first.number, 0),
                 year=first.start.year,
             ),
         )
         return self._question(
             "partner_count",
-            self._t("quiz_partner_count"),
+            self._t(QUIZ_PARTNER_COUNT),
             str(total),
             self._sample(earlier, rng),
             explanation,
@@ -718,15 +714,15 @@ class QuizMaker:
 
     def _asef_what(self, argument: str, rng: random.Random) -> QuizQuestion:
         asef = self.kb.asef
-        answer = self._t("quiz_asef_what_answer")
-        wrong = self._sample(self._list("quiz_asef_what_distractors"), rng, exclude=[answer])
+        answer = self._t(QUIZ_ASEF_WHAT_ANSWER)
+        wrong = self._sample(self._list(QUIZ_ASEF_WHAT_DISTRACTORS), rng, exclude=[answer])
         explanation = self._t(
-            "quiz_expl_asef_what",
+            QUIZ_EXPL_ASEF_WHAT,
             date=self._ctx.date(asef.founded),
             place=self._ctx.place(asef.headquarters),
         )
         return self._question(
-            "asef_what", self._t("quiz_asef_what"), answer, wrong, explanation, "asef", rng
+            "asef_what", self._t(QUIZ_ASEF_WHAT), answer, wrong, explanation, "asef", rng
         )
 
     def _asef_launch(self) -> tuple[MeetingRef, dict[str, object]]:
@@ -744,12 +740,12 @@ class QuizMaker:
         others = [self._city(c) for c in self._host_cities if c != asef.headquarters]
         _, values = self._asef_launch()
         explanation = _fit(
-            self._t("quiz_expl_asef_where", **values),
-            self._t("quiz_expl_website", url=asef.website),
+            self._t(QUIZ_EXPL_ASEF_WHERE, **values),
+            self._t(QUIZ_EXPL_WEBSITE, url=asef.website),
         )
         return self._question(
             "asef_where",
-            self._t("quiz_asef_where"),
+            self._t(QUIZ_ASEF_WHERE),
             answer,
             self._sample(others, rng, exclude=[answer]),
             explanation,
@@ -762,14 +758,14 @@ class QuizMaker:
         decided = self.kb.summits[asef.agreed_at_summit - 1]
         _, values = self._asef_launch()
         explanation = self._t(
-            "quiz_expl_asef_founded",
+            QUIZ_EXPL_ASEF_FOUNDED,
             decided=self._code(decided),
             decided_year=decided.start.year,
             **values,
         )
         return self._question(
             "asef_founded",
-            self._t("quiz_asef_founded"),
+            self._t(QUIZ_ASEF_FOUNDED),
             str(asef.founded.year),
             self._near_years(asef.founded.year, rng),
             explanation,
@@ -786,17 +782,17 @@ class QuizMaker:
             raise LookupError(f"no area numbered {argument!r}")
         answer = area.short.get(self.lang)
         real = [a.short.get(self.lang) for a in self.kb.areas]
-        wrong = self._sample(self._list("quiz_area_distractors"), rng, exclude=real)
-        main = self._t("quiz_expl_area", name=answer, count=len(self.kb.areas), number=area.number)
+        wrong = self._sample(self._list(QUIZ_AREA_DISTRACTORS), rng, exclude=real)
+        main = self._t(QUIZ_EXPL_AREA, name=answer, count=len(self.kb.areas), number=area.number)
         if not self.kb.areas_verified:  # the caveat is part of the fact, never left out
-            main += " " + self._t("quiz_expl_area_unverified")
+            main += " " + self._t(QUIZ_EXPL_AREA_UNVERIFIED)
         title = area.title.get(self.lang)
         # A title that only repeats the short name ("SME Cooperation") adds nothing.
         same = title.casefold() == answer.casefold()
-        explanation = _fit(main, "" if same else self._t("quiz_expl_area_title", title=title))
+        explanation = _fit(main, "" if same else self._t(QUIZ_EXPL_AREA_TITLE, title=title))
         return self._question(
             f"area:{argument}",
-            self._t("quiz_area"),
+            self._t(QUIZ_AREA),
             answer,
             wrong,
             explanation,
@@ -832,7 +828,7 @@ class QuizMaker:
         ]
         answer = self._join([self._name(p) for p in proposers])
         explanation = self._t(
-            "quiz_expl_founders",
+            QUIZ_EXPL_FOUNDERS,
             proposers=answer,
             month=self._ctx.month(founding.proposed.month),
             year=founding.proposed.year,
@@ -842,7 +838,7 @@ class QuizMaker:
         )
         return self._question(
             "founders",
-            self._t("quiz_founders", year=founding.proposed.year),
+            self._t(QUIZ_FOUNDERS, year=founding.proposed.year),
             answer,
             wrong,
             explanation,
@@ -883,7 +879,7 @@ class QuizMaker:
         month_name = self._ctx.month(day.month)
         explanation = _fit(
             self._t(
-                "quiz_expl_asem_day",
+                QUIZ_EXPL_ASEM_DAY,
                 day=day.day,
                 month=month_name,
                 decided=self._code(decided),
@@ -891,14 +887,14 @@ class QuizMaker:
                 year=day.first_celebrated.year,
             ),
             self._t(
-                "quiz_expl_asem_day_cambodia",
+                QUIZ_EXPL_ASEM_DAY_CAMBODIA,
                 date=self._ctx.date(celebration.start),
                 place=self._city(celebration.city),
             ),
         )
         return self._question(
             "asem_day",
-            self._t("quiz_asem_day"),
+            self._t(QUIZ_ASEM_DAY),
             answer,
             wrong,
             explanation,
@@ -910,7 +906,7 @@ class QuizMaker:
     def _pillars_fact(self) -> str:
         # Semicolons, because pillar names contain commas ("social, cultural & educational").
         names = [p.name.get(self.lang) for p in self.kb.asem.pillars.items]
-        return self._t("quiz_expl_pillars", count=len(names), pillars="; ".join(names))
+        return self._t(QUIZ_EXPL_PILLARS, count=len(names), pillars="; ".join(names))
 
     def _pillar_count(self, argument: str, rng: random.Random) -> QuizQuestion:
         count = len(self.kb.asem.pillars.items)
@@ -919,7 +915,7 @@ class QuizMaker:
             wrong.append(str(count + 3))
         return self._question(
             "pillar_count",
-            self._t("quiz_pillar_count"),
+            self._t(QUIZ_PILLAR_COUNT),
             str(count),
             wrong,
             self._pillars_fact(),
@@ -935,10 +931,10 @@ class QuizMaker:
             raise LookupError(f"no pillar {argument!r}")
         answer = _capitalised(pillar.name.get(self.lang))
         real = [p.name.get(self.lang) for p in items]
-        fake = [_capitalised(d) for d in self._list("quiz_pillar_distractors")]
+        fake = [_capitalised(d) for d in self._list(QUIZ_PILLAR_DISTRACTORS)]
         return self._question(
             f"pillar:{argument}",
-            self._t("quiz_pillar", count=len(items)),
+            self._t(QUIZ_PILLAR, count=len(items)),
             answer,
             self._sample(fake, rng, exclude=real),
             self._pillars_fact(),

@@ -7,20 +7,27 @@ set. Tests build the same Application against a fake Bot API server (``tests/con
 
 Updates of different chats are handled concurrently; the updates of one chat are handled in
 the order they came (:class:`ChatOrderedProcessor`), so two quick questions get their answers
-in order. Later features (quiz, daily facts, admin commands) plug in through ``extensions``:
-each is called with the Application before the catch-all handlers are added, and may append
-a :class:`Command` to ``services(application).commands`` to have it listed in Telegram's menu
-(scope "admins": only for ASEM_ADMIN_IDS).
+in order.
+
+The bot is built from the core (:mod:`~bot.channels.telegram.handlers`, always) and features:
+the campaign's :data:`FEATURES` (quiz, subscriptions and the daily post, admin commands), which
+``asem-bot run`` adds. Each is a module whose commands are declared with
+:func:`bot.declare.command` where they are implemented; the handlers registered and the menus
+Telegram shows are derived from those declarations. A feature may have a
+``setup(application, options)`` function for its other handlers, jobs and state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 from telegram import (
@@ -42,6 +49,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -51,18 +59,21 @@ from telegram.ext import (
 )
 
 from bot.brain import Brain
-from bot.channels.telegram import handlers
+from bot.channels.telegram import admin, handlers, quiz, subscriptions
 from bot.channels.telegram.heartbeat import INTERVAL, write_heartbeat
 from bot.channels.telegram.inline import inline_query
 from bot.channels.telegram.runtime import (
     LOG_EVERY,
     SERVICES,
-    Command,
+    CampaignOptions,
     Services,
     Store,
+    say,
     services,
 )
 from bot.config import Settings
+from bot.declare import Declared, commands, msg
+from bot.limits import MAX_CALLBACK_ANSWER
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +83,18 @@ real network (about 50-150 ms a request); more only costs CPU in httpx's connect
 (measured in bench/telegram_bench.py: 16 at once answered half as many updates as 4)."""
 BOOTSTRAP_ATTEMPTS = 5
 
-Extension = Callable[[Application], None]
 T = TypeVar("T")
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
-# The command menu Telegram shows; descriptions are message keys in messages.yaml.
-COMMANDS: tuple[Command, ...] = (
-    Command("start", "tg_cmd_start", ("private",)),
-    Command("help", "tg_cmd_help"),
-    Command("ask", "tg_cmd_ask", ("groups",)),
-    Command("about", "tg_cmd_about"),
-    Command("summits", "tg_cmd_summits"),
-    Command("fmm", "tg_cmd_fmm"),
-    Command("partners", "tg_cmd_partners"),
-    Command("areas", "tg_cmd_areas"),
-    Command("asef", "tg_cmd_asef"),
-    Command("cambodia", "tg_cmd_cambodia"),
-    Command("autoanswer", "tg_cmd_autoanswer", ("groups",)),
-)
+FEATURES: tuple[ModuleType, ...] = (quiz, subscriptions, admin)
+"""The campaign: quiz polls, subscriptions and the fact of the day, the admins' commands."""
+
+DESCRIPTION = msg("tg_description")
+SHORT_DESCRIPTION = msg("tg_short_description")
+APOLOGY = msg("tg_error")
+BOT_ADMINS_ONLY = msg("tg_bot_admins_only")
+PURGE_JOB = "purge old records"
+PURGE_AT = dt.time(3, 30)  # local time: a quiet hour, away from the daily post
 
 # What the bot quietly ignores in private chats gets a hint instead: media it cannot read.
 MEDIA = (
@@ -113,10 +119,11 @@ def build_application(
     brain: Brain,
     storage: Store | None = None,
     *,
-    extensions: Sequence[Extension] = (),
+    features: Sequence[ModuleType] = (),
+    campaign: CampaignOptions | None = None,
     read_timeout: float | None = None,
 ) -> Application:
-    """The Application, with every handler registered; not yet started."""
+    """The Application with the core and ``features`` registered; not yet started."""
     builder = (
         Application.builder()
         .token(settings.token)
@@ -137,33 +144,45 @@ def build_application(
     if settings.rate_limiter:
         builder = builder.rate_limiter(telegram_pace())
     application = builder.build()
+    declared = commands(handlers, *features)
     application.bot_data[SERVICES] = Services(
-        brain=brain, settings=settings, storage=storage, commands=list(COMMANDS)
+        brain=brain,
+        settings=settings,
+        storage=storage,
+        commands=[d.spec for d in declared if d.spec.menu],
     )
-    add_handlers(application, extensions)
+    add_handlers(application, declared, features, campaign or CampaignOptions())
     application.add_error_handler(on_error)
     return application
 
 
-def add_handlers(application: Application, extensions: Sequence[Extension] = ()) -> None:
+def add_handlers(
+    application: Application,
+    declared: Sequence[Declared],
+    features: Sequence[ModuleType],
+    options: CampaignOptions,
+) -> None:
     """Every handler, in one place. Within a group the first matching handler wins, so
     specific handlers come before the catch-alls at the end."""
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE  # not edits, not channel posts
+    for command in declared:  # as declared with @command, where each is implemented
+        callback = command.handler
+        if command.spec.admin:
+            callback = bot_admins_only(callback)
+        application.add_handler(CommandHandler(command.spec.name, callback, new_message))
     application.add_handlers(
         [
-            CommandHandler("start", handlers.start, new_message),
-            CommandHandler("help", handlers.help_command, new_message),
-            CommandHandler("ask", handlers.ask, new_message),
-            CommandHandler("autoanswer", handlers.autoanswer, new_message),
-            CommandHandler(list(handlers.TOPIC_COMMANDS), handlers.topic, new_message),
             CallbackQueryHandler(handlers.button),
             InlineQueryHandler(inline_query),
+            ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )
-    for extension in extensions:  # the quiz, daily facts, admin commands...
-        extension(application)
+    for feature in features:  # their other handlers, jobs and state
+        setup = getattr(feature, "setup", None)
+        if setup is not None:
+            setup(application, options)
     # Catch-alls last: they would otherwise swallow the commands above.
     application.add_handlers(
         [
@@ -177,6 +196,21 @@ def add_handlers(application: Application, extensions: Sequence[Extension] = ())
             # no handler and is dropped quietly.
         ]
     )
+
+
+def bot_admins_only(handler: Handler) -> Handler:
+    """``handler``, run only for the bot's admins (ASEM_ADMIN_IDS); anyone else is told so
+    politely. Every "admins" command is registered through this."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if services(context).is_admin_user(user.id if user else None):
+            await handler(update, context)
+        else:
+            await say(update, context, BOT_ADMINS_ONLY)
+
+    return checked
 
 
 def telegram_pace() -> AIORateLimiter:
@@ -251,6 +285,12 @@ async def post_init(application: Application) -> None:
         application.job_queue.run_repeating(
             write_question_log, interval=LOG_EVERY, first=LOG_EVERY, name="question log"
         )
+        application.job_queue.run_daily(
+            purge_job,
+            PURGE_AT.replace(tzinfo=svc.settings.timezone),
+            name=PURGE_JOB,
+            job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        )
     bot = application.bot
     log.info("@%s is ready (%s)", bot.username, describe_mode(svc.settings))
 
@@ -262,7 +302,7 @@ async def register_profile(application: Application, svc: Services) -> None:
     try:
         for lang in ["en", *sorted(svc.languages - {"en"})]:
             code = None if lang == "en" else lang
-            if code and svc.message("tg_description", lang) == svc.message("tg_description"):
+            if code and svc.message(DESCRIPTION, lang) == svc.message(DESCRIPTION):
                 continue  # not translated: the default applies
             private = _bot_commands(svc, lang, "private")
             await bot.set_my_commands(private, scope=BotCommandScopeDefault(), language_code=code)
@@ -274,9 +314,9 @@ async def register_profile(application: Application, svc: Services) -> None:
                 scope=BotCommandScopeAllGroupChats(),
                 language_code=code,
             )
-            await bot.set_my_description(svc.message("tg_description", lang), language_code=code)
+            await bot.set_my_description(svc.message(DESCRIPTION, lang), language_code=code)
             await bot.set_my_short_description(
-                svc.message("tg_short_description", lang), language_code=code
+                svc.message(SHORT_DESCRIPTION, lang), language_code=code
             )
     except TelegramError as exc:
         log.warning("could not register the command menu and descriptions: %s", exc.message)
@@ -290,7 +330,7 @@ async def register_admin_commands(application: Application, svc: Services) -> No
     if not any("admins" in c.scopes for c in svc.commands):
         return
     commands = [
-        BotCommand(c.name, svc.message(c.description_key))
+        BotCommand(c.name, svc.message(c.description))
         for c in svc.commands
         if "private" in c.scopes or "admins" in c.scopes
     ]
@@ -303,7 +343,7 @@ async def register_admin_commands(application: Application, svc: Services) -> No
 
 def _bot_commands(svc: Services, lang: str, scope: str) -> list[BotCommand]:
     return [
-        BotCommand(c.name, svc.message(c.description_key, lang))
+        BotCommand(c.name, svc.message(c.description, lang))
         for c in svc.commands
         if scope in c.scopes
     ]
@@ -317,6 +357,17 @@ async def post_stop(application: Application) -> None:
 async def write_question_log(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """Write the questions of the last second to storage, in one worker-thread hop."""
     await context.bot_data[SERVICES].questions.flush()
+
+
+async def purge_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Delete question-log rows, quiz polls and daily-post records past the retention."""
+    svc = context.bot_data[SERVICES]
+    if svc.storage is None:
+        return
+    try:
+        await asyncio.to_thread(svc.storage.purge, svc.settings.log_retention_days)
+    except Exception:
+        log.exception("could not purge old records")
 
 
 async def heartbeat(context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -351,9 +402,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         svc = context.bot_data[SERVICES]
-        apology = svc.message("tg_error")
+        apology = svc.message(APOLOGY)
         if update.callback_query is not None:
-            await update.callback_query.answer(apology[:200])
+            await update.callback_query.answer(apology[:MAX_CALLBACK_ANSWER])
         elif update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE:
             await context.bot.send_message(update.effective_chat.id, apology)
     except Exception as exc:  # the apology is best effort; the error is already logged
@@ -387,10 +438,10 @@ def run(
     brain: Brain,
     storage: Store | None = None,
     *,
-    extensions: Sequence[Extension] = (),
+    features: Sequence[ModuleType] = FEATURES,
 ) -> None:
     """Run until SIGINT/SIGTERM. Raises InvalidToken when Telegram refuses the token."""
-    application = build_application(settings, brain, storage, extensions=extensions)
+    application = build_application(settings, brain, storage, features=features)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

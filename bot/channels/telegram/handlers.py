@@ -9,6 +9,7 @@ Registration and its order are in :mod:`bot.channels.telegram.app`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -17,35 +18,41 @@ from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.brain import Brain
+from bot.brain import SURE_AT, Brain
 from bot.channels.telegram.keyboards import HOME, parse_callback
 from bot.channels.telegram.runtime import (
-    AUTO_ANSWER_AT,
     Services,
     ask_brain,
+    chat_language,
     deliver,
     is_group,
     language,
+    say,
     send,
     send_text,
     services,
     think,
 )
-from bot.domain.topics import BY_COMMAND, BY_NAME
+from bot.declare import command, msg
+from bot.domain.topics import BY_NAME
+from bot.domain.topics import topic as find_topic
+from bot.limits import MAX_CALLBACK_ANSWER
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 
-# Commands that open a menu topic: declared with the topics (bot.domain.topics).
-TOPIC_COMMANDS = {command: topic.name for command, topic in BY_COMMAND.items()}
-MAX_CALLBACK_ANSWER = 200
 SMALLTALK = "smalltalk."  # greetings, thanks, goodbyes: not said unasked in a group
 
-
-async def chat_language(update: Update, svc: Services) -> str:
-    """The language to answer this update in (see :func:`runtime.language`)."""
-    settings = await svc.chat_settings(update.effective_chat)
-    return language(update, svc, settings.lang if settings else None)
+HELP = msg("tg_help")
+ASK_HINT = msg("tg_ask_hint")
+UNKNOWN_COMMAND = msg("tg_unknown_command")
+MEDIA_HINT = msg("tg_media_hint")
+STALE_BUTTON = msg("tg_stale_button")
+AUTOANSWER_PRIVATE = msg("tg_autoanswer_private")
+AUTOANSWER_USAGE = {True: msg("tg_autoanswer_usage_on"), False: msg("tg_autoanswer_usage_off")}
+AUTOANSWER_SET = {True: msg("tg_autoanswer_on"), False: msg("tg_autoanswer_off")}
+ONLY_GROUP_ADMINS = msg("tg_only_admins")
+SETTINGS_UNAVAILABLE = msg("tg_settings_unavailable")
 
 
 def _command_name(message: Message) -> str:
@@ -63,18 +70,13 @@ async def _reply_with(
         await send(message, services(context), reply, lang, quote=is_group(update.effective_chat))
 
 
-async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
-    """Send the fixed message ``key`` from messages.yaml, quoting in groups."""
-    svc = services(context)
-    message = update.effective_message
-    if message is not None:
-        text = svc.message(key, await chat_language(update, svc))
-        await send_text(message, text, quote=is_group(update.effective_chat))
-
-
 # -- commands -------------------------------------------------------------------------------------
 
 
+# The menu Telegram shows lists the commands in the order they are declared in this file.
+
+
+@command("start", description=msg("tg_cmd_start"), scopes=("private",))
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: the welcome and menu, or the topic a deep link names (``/start summit_13``)."""
     lang = await chat_language(update, services(context))
@@ -88,21 +90,49 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply_with(update, context, reply, lang)
 
 
+@command("help", description=msg("tg_cmd_help"))
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what the bot can do, in private chats, groups and inline mode."""
     svc = services(context)
     lang = await chat_language(update, svc)
-    text = svc.message("tg_help", lang).format(name=context.bot.username or "")
+    text = svc.message(HELP, lang).format(name=context.bot.username or "")
     message = update.effective_message
     if message is not None:
         await send_text(message, text, quote=is_group(update.effective_chat))
 
 
+@command("ask", description=msg("tg_cmd_ask"), scopes=("groups",))
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask <question>: answer the question (a hint when there is none)."""
+    question = " ".join(context.args or ())
+    if question.strip():
+        await _answer(update, context, question)
+    else:
+        await say(update, context, ASK_HINT)
+
+
+@command("about", description=msg("tg_cmd_about"))
+@command("summits", description=msg("tg_cmd_summits"))
+@command("fmm", description=msg("tg_cmd_fmm"))
+@command("partners", description=msg("tg_cmd_partners"))
+@command("areas", description=msg("tg_cmd_areas"))
+@command("asef", description=msg("tg_cmd_asef"))
+@command("cambodia", description=msg("tg_cmd_cambodia"))
 async def topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/summits, /fmm, /partners (/members), /areas, /asef, /cambodia, /about."""
-    lang = await chat_language(update, services(context))
+    """/about, /summits, /fmm...: the menu topic the command names (bot.domain.topics)."""
     message = update.effective_message
-    action = BY_NAME[TOPIC_COMMANDS.get(_command_name(message) if message else "", "about")].action
+    await _open_topic(update, context, _command_name(message) if message else "")
+
+
+@command("members", description=msg("tg_cmd_partners"), menu=False)
+async def members(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/members: another word for /partners."""
+    await _open_topic(update, context, "partners")
+
+
+async def _open_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+    lang = await chat_language(update, services(context))
+    action = (find_topic(name) or BY_NAME["about"]).action
 
     def work(brain: Brain) -> Reply:
         return brain.run(action.encode(), lang) or brain.menu(lang)
@@ -111,20 +141,12 @@ async def topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply_with(update, context, reply, lang)
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/ask <question>: answer the question (a hint when there is none)."""
-    question = " ".join(context.args or ())
-    if question.strip():
-        await _answer(update, context, question)
-    else:
-        await _say(update, context, "tg_ask_hint")
-
-
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know, in a private chat: point to /help."""
-    await _say(update, context, "tg_unknown_command")
+    await say(update, context, UNKNOWN_COMMAND)
 
 
+@command("autoanswer", description=msg("tg_cmd_autoanswer"), scopes=("groups",))
 async def autoanswer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/autoanswer on|off: a group admin lets the bot answer clear questions unasked."""
     svc = services(context)
@@ -132,19 +154,18 @@ async def autoanswer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if chat is None or update.effective_message is None:
         return
     if not is_group(chat):
-        await _say(update, context, "tg_autoanswer_private")
+        await say(update, context, AUTOANSWER_PRIVATE)
         return
     wanted = (context.args[0].lower() if context.args else "").strip()
     if wanted not in ("on", "off"):
         settings = await svc.chat_settings(chat)
-        state = "on" if settings and settings.auto_answer else "off"
-        await _say(update, context, f"tg_autoanswer_usage_{state}")
+        await say(update, context, AUTOANSWER_USAGE[bool(settings and settings.auto_answer)])
     elif not await is_chat_admin(update, context):
-        await _say(update, context, "tg_only_admins")
+        await say(update, context, ONLY_GROUP_ADMINS)
     elif not await think(context, None, lambda: _store_auto_answer(svc, chat, wanted == "on")):
-        await _say(update, context, "tg_settings_unavailable")
+        await say(update, context, SETTINGS_UNAVAILABLE)
     else:
-        await _say(update, context, f"tg_autoanswer_{wanted}")
+        await say(update, context, AUTOANSWER_SET[wanted == "on"])
 
 
 def _store_auto_answer(svc: Services, chat: Chat, on: bool) -> bool:
@@ -158,6 +179,26 @@ def _store_auto_answer(svc: Services, chat: Chat, on: bool) -> bool:
     finally:
         svc.forget_chat_settings(chat.id)
     return True
+
+
+def forget_chat(svc: Services, chat_id: int) -> None:
+    """Delete what storage keeps about a chat that blocked or removed the bot, or is gone."""
+    if svc.storage is None:
+        return
+    try:
+        svc.storage.forget_chat(chat_id)
+    except Exception:
+        log.exception("could not forget a chat that blocked or removed the bot")
+    finally:
+        svc.forget_chat_settings(chat_id)
+
+
+async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was blocked, removed from or left a chat (a my_chat_member update): forget it."""
+    change = update.my_chat_member
+    if change is None or change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT):
+        return
+    await asyncio.to_thread(forget_chat, services(context), change.chat.id)
 
 
 async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -234,14 +275,12 @@ async def _answer(
 def _sure_about_asem(reply: Reply) -> bool:
     """Worth saying unasked in a group: a confident answer about ASEM, not small talk."""
     intent = reply.intent or ""
-    return (
-        reply.answered and reply.confidence >= AUTO_ANSWER_AT and not intent.startswith(SMALLTALK)
-    )
+    return reply.answered and reply.confidence >= SURE_AT and not intent.startswith(SMALLTALK)
 
 
 async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo, voice... in a private chat: a short hint that only text is read."""
-    await _say(update, context, "tg_media_hint")
+    await say(update, context, MEDIA_HINT)
 
 
 # -- buttons --------------------------------------------------------------------------------------
@@ -266,7 +305,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             lambda b: b.run(press.action, lang, press.page),
         )
     if reply is None:
-        await query.answer(svc.message("tg_stale_button", lang)[:MAX_CALLBACK_ANSWER])
+        await query.answer(svc.message(STALE_BUTTON, lang)[:MAX_CALLBACK_ANSWER])
         reply = await ask_brain(context, None, ("menu", lang), lambda b: b.menu(lang))
     else:
         await query.answer()

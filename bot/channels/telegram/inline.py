@@ -25,13 +25,17 @@ from telegram.ext import ContextTypes
 
 from bot.actions import parse_action
 from bot.channels.telegram.runtime import Services, ask_brain, language, services
+from bot.declare import msg
 from bot.domain.links import to_deep_link
 from bot.reply import Reply
 
-MAX_RESULTS = 10
+MAX_RESULTS = 10  # of Telegram's MAX_INLINE_RESULTS (50): enough to choose from
 CACHE_SECONDS = 300
 SNIPPET = 100  # characters of plain text under a result's title
 NO_RESULTS_START = "inline"  # an unknown deep-link payload: /start shows the welcome
+
+OPEN_IN_BOT = msg("button_open_in_bot")
+NO_RESULTS = msg("tg_inline_no_results")
 
 
 def result_id(reply: Reply) -> str:
@@ -56,7 +60,7 @@ def snippet(reply: Reply) -> str:
 
 def article(reply: Reply, svc: Services, lang: str, username: str) -> InlineQueryResultArticle:
     button = InlineKeyboardButton(
-        svc.message("button_open_in_bot", lang), url=open_in_bot_url(username, reply)
+        svc.message(OPEN_IN_BOT, lang), url=open_in_bot_url(username, reply)
     )
     return InlineQueryResultArticle(
         id=result_id(reply),
@@ -86,6 +90,6 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             results.append(result)
     button = None
     if not results:
-        text = svc.message("tg_inline_no_results", lang)[:64]
+        text = svc.message(NO_RESULTS, lang)[:64]
         button = InlineQueryResultsButton(text=text, start_parameter=NO_RESULTS_START)
     await query.answer(results, cache_time=CACHE_SECONDS, button=button)

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions import MAX_ACTION_BYTES, parse_action
+from bot.limits import MAX_BUTTONS, MAX_CALLBACK_DATA_BYTES
 from bot.reply import Button, Reply
 
 log = logging.getLogger(__name__)
 
 PREFIX = "a:"
 HOME = "menu"
-MAX_CALLBACK_BYTES = 64
-MAX_BUTTONS = 100  # Telegram's limit for one keyboard
-MAX_PER_ROW = 3  # Telegram allows 8; three is what stays readable on a phone
+MAX_PER_ROW = 3  # Telegram allows 8 (MAX_BUTTONS_PER_ROW); three stays readable on a phone
 ROW_CHARACTERS = 30  # pack buttons into a row while their labels fit about this width
 
 
@@ -52,14 +51,16 @@ class Press:
 def callback_data(action: str, page: int = 0) -> str:
     """The callback data for ``action`` at ``page``; ValueError if over Telegram's 64 bytes."""
     data = PREFIX + action + (f"#{page}" if page else "")
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data for {action!r} page {page} exceeds 64 bytes")
+    if len(data.encode()) > MAX_CALLBACK_DATA_BYTES:
+        raise ValueError(
+            f"callback data for {action!r} page {page} exceeds {MAX_CALLBACK_DATA_BYTES} bytes"
+        )
     return data
 
 
 def parse_callback(data: str | None) -> Press | None:
     """The press in ``data``, or None when it is stale, malformed or forged."""
-    if not data or not data.startswith(PREFIX) or len(data.encode()) > MAX_CALLBACK_BYTES:
+    if not data or not data.startswith(PREFIX) or len(data.encode()) > MAX_CALLBACK_DATA_BYTES:
         return None
     action, marked, page_text = data[len(PREFIX) :].partition("#")
     page = 0

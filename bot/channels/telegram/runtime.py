@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import html
 import logging
+import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -33,22 +35,26 @@ from telegram.ext import Application, ContextTypes
 from bot.brain import Brain
 from bot.channels.telegram.keyboards import Labels, keyboard
 from bot.config import Settings
-from bot.reply import Reply
+from bot.declare import CommandSpec, msg
+from bot.limits import MAX_TEXT, telegram_length
+from bot.reply import Reply, esc, html_to_plain
 
 log = logging.getLogger(__name__)
 
 SERVICES = "asem"  # the key of Services in application.bot_data
 TYPING_AFTER = 0.5  # seconds an answer may take before the user sees "typing"
 RETRY_SERVER_ERROR_AFTER = 1.0
-AUTO_ANSWER_AT = 0.8
-"""Auto-answer mode answers unaddressed group messages only when the brain answered with at
-least this confidence: the brain gives 1.0 to clear matches and 0.8 to a bare named thing
-("ASEM7"), and anything below is too unsure to speak up uninvited."""
 REPLIES_REMEMBERED = 4096  # about 1 KB each
 REMEMBER_TEXT_UP_TO = 200  # characters of a question worth remembering the reply to
 SETTINGS_FOR = 60.0  # seconds a chat's settings are cached (our own changes apply at once)
 LOG_EVERY = 1.0  # seconds between question-log writes
 LOG_BACKLOG = 10_000  # entries kept while storage fails; older ones are dropped
+
+BACK = msg("button_back")
+HOME_LABEL = msg("button_home")
+PREVIOUS = msg("button_prev")
+NEXT = msg("button_next")
+MORE = msg("tg_more")
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -108,15 +114,22 @@ class Memo(Generic[K, V]):
         return len(self._data)
 
 
-@dataclass(frozen=True)
-class Command:
-    """A command for Telegram's menu: its name, the message key of its description, and
-    where it is listed: "private", "groups", and "admins" (the private chats of the bot's
-    admins, ASEM_ADMIN_IDS)."""
+Clock = Callable[[], dt.datetime]
 
-    name: str
-    description_key: str
-    scopes: tuple[str, ...] = ("private", "groups")
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class CampaignOptions:
+    """What tests may change in the campaign features: the time they see, the quiz's chance,
+    and how soon the daily post is retried or caught up (None: the feature's default)."""
+
+    clock: Clock | None = None
+    rng: random.Random | None = None
+    retry_delays: tuple[float, ...] | None = None
+    catch_up_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +205,7 @@ class Services:
     brain: Brain
     settings: Settings
     storage: Store | None = None
-    commands: list[Command] = field(default_factory=list)
+    commands: list[CommandSpec] = field(default_factory=list)
     questions: QuestionLog = field(init=False)
     replies: Memo[tuple[Any, ...], Any] = field(init=False)
     _replies_of: Brain | None = field(default=None, init=False, repr=False)
@@ -210,10 +223,10 @@ class Services:
 
     def labels(self, lang: str) -> Labels:
         return Labels(
-            back=self.message("button_back", lang),
-            home=self.message("button_home", lang),
-            prev=self.message("button_prev", lang),
-            next=self.message("button_next", lang),
+            back=self.message(BACK, lang),
+            home=self.message(HOME_LABEL, lang),
+            prev=self.message(PREVIOUS, lang),
+            next=self.message(NEXT, lang),
         )
 
     def keyboard(self, reply: Reply, lang: str) -> InlineKeyboardMarkup | None:
@@ -289,6 +302,70 @@ def language(update: Update, svc: Services, stored: str | None = None) -> str:
     user = update.effective_user
     code = (user.language_code or "").split("-")[0].lower() if user else ""
     return code if code in available else "en"
+
+
+async def chat_language(update: Update, svc: Services) -> str:
+    """The language to answer this update in (see :func:`language`)."""
+    settings = await svc.chat_settings(update.effective_chat)
+    return language(update, svc, settings.lang if settings else None)
+
+
+async def say(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: object
+) -> None:
+    """Send the fixed message ``key`` from messages.yaml, in the chat's language, with
+    ``values`` escaped into it; in groups it quotes the message it answers."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    text = svc.message(key, await chat_language(update, svc))
+    if values:
+        text = text.format(**{name: esc(value) for name, value in values.items()})
+    await send_text(message, text, quote=is_group(update.effective_chat))
+
+
+async def say_lines(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    key: str,
+    lines: Sequence[str],
+    **values: object,
+) -> None:
+    """The message ``key``, whose ``{text}`` (a <pre> block) holds as many ``lines`` as fit."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = await chat_language(update, svc)
+    more = svc.message(MORE, lang)
+    text = fill_pre(svc.message(key, lang), lines, lambda n: more.format(count=n), **values)
+    await send_text(message, text, quote=is_group(update.effective_chat))
+
+
+def fit_lines(lines: Sequence[str], budget: int, more: Callable[[int], str]) -> str:
+    """As many whole lines as fit in ``budget`` characters (as Telegram counts them), then
+    ``more(n)`` for the ``n`` lines left out, if any."""
+    reserve = telegram_length(more(len(lines))) + 1
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        size = telegram_length(line) + (1 if kept else 0)
+        if used + size + reserve > budget:
+            return "\n".join([*kept, more(len(lines) - len(kept))])
+        kept.append(line)
+        used += size
+    return "\n".join(kept)
+
+
+def fill_pre(
+    template: str, lines: Sequence[str], more: Callable[[int], str], **values: object
+) -> str:
+    """``template`` with ``values`` and, in its ``{text}`` (a <pre> block), as many of
+    ``lines`` as keep the message within Telegram's 4096 characters; all escaped."""
+    escaped = {name: esc(value) for name, value in values.items()}
+    budget = MAX_TEXT - telegram_length(html_to_plain(template.format(text="", **escaped)))
+    return template.format(text=esc(fit_lines(lines, budget, more)), **escaped)
 
 
 async def ask_brain(

@@ -1,0 +1,98 @@
+"""Commands for the bot's admins (ASEM_ADMIN_IDS): ``/stats`` and ``/reload``.
+
+Both are declared with the "admins" scope: they are listed only in the admins' own command menu,
+and the Telegram layer refuses them politely to anyone else before these handlers run (see
+:func:`bot.channels.telegram.app.add_handlers`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.brain import Brain
+from bot.campaign.quiz import QuizMaker
+from bot.campaign.report import format_stats
+from bot.channels.telegram.quiz import QUIZ, quiz_state
+from bot.channels.telegram.runtime import CampaignOptions, say, say_lines, services
+from bot.declare import command, msg
+from bot.knowledge import KnowledgeError
+from bot.validation import checked_knowledge
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+ADMIN = "asem.admin"  # the key of AdminState in application.bot_data
+
+STATS = msg("tg_stats")
+STATS_UNAVAILABLE = msg("tg_stats_unavailable")
+RELOADED = msg("tg_reload_ok")
+RELOAD_REFUSED = msg("tg_reload_failed")
+
+
+@dataclass
+class AdminState:
+    reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def setup(application: Application, options: CampaignOptions) -> None:
+    application.bot_data[ADMIN] = AdminState()
+
+
+@command("stats", description=msg("tg_cmd_stats"), scopes=("admins",))
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats [days]: what people asked, as a table."""
+    storage = cast("Storage | None", services(context).storage)
+    argument = context.args[0] if context.args else ""
+    days = int(argument) if argument.isascii() and argument.isdigit() and argument != "0" else None
+    result = None
+    if storage is not None:
+        try:
+            result = await asyncio.to_thread(storage.stats, days=days)
+        except Exception:
+            log.exception("could not read the question log for /stats")
+    if result is None:
+        await say(update, context, STATS_UNAVAILABLE)
+        return
+    await say_lines(update, context, STATS, format_stats(result).splitlines())
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    brain: Brain
+    quiz: QuizMaker
+
+
+def _reload(brain: Brain) -> Reloaded | list[str]:
+    """The knowledge folder read and checked as ``asem-bot validate`` does, made into a brain
+    and a quiz; or its problems as ``file:line: problem`` lines. Slow: a worker thread."""
+    try:
+        kb = checked_knowledge()
+    except KnowledgeError as exc:
+        return [str(problem) for problem in exc.problems]
+    return Reloaded(Brain(kb, today=brain.today), QuizMaker(kb))
+
+
+@command("reload", description=msg("tg_cmd_reload"), scopes=("admins",))
+async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: re-read the knowledge folder and swap it in only if it is valid."""
+    svc = services(context)
+    async with context.bot_data[ADMIN].reloading:
+        loaded = await asyncio.to_thread(_reload, svc.brain)
+        if isinstance(loaded, Reloaded):
+            svc.brain = loaded.brain  # reply caches see the new brain and clear themselves
+            if QUIZ in context.bot_data:
+                quiz_state(context).use(loaded.brain, loaded.quiz)
+    if isinstance(loaded, Reloaded):
+        log.info("knowledge base reloaded: %s", loaded.brain.kb.summary())
+        await say(update, context, RELOADED, text=loaded.brain.kb.summary())
+        return
+    log.warning("/reload refused a knowledge base with %d problem(s)", len(loaded))
+    await say_lines(update, context, RELOAD_REFUSED, loaded, count=len(loaded))
