@@ -23,12 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.actions import Action, parse_action
-from bot.answers import COMPOSERS, Context, family, prose
+from bot.answers import COMPOSERS, Context, facts, family, prose
 from bot.declare import msg
 from bot.domain import kinds
 from bot.domain.links import from_deep_link
 from bot.domain.topics import MENU
 from bot.knowledge import KnowledgeBase, default_knowledge_dir
+from bot.knowledge.base import FACT
 from bot.nlu.understand import Candidate, Parse, Understanding
 from bot.reply import Button, Reply, truncate_html
 
@@ -300,8 +301,11 @@ class Brain:
     def _compose(self, action: Action, lang: str, page: int, confidence: float) -> Reply:
         ctx = Context(self.kb, lang, self.today(), action.slots, page)
         question = self.kb.question(action.intent)
+        fact = self.kb.facts.get(action.intent.removeprefix(FACT))
         if question is not None and question.answer is not None:
             answer = prose(ctx, action.intent)
+        elif fact is not None and action.intent.startswith(FACT):
+            answer = facts.answer(ctx, fact)
         else:
             composer = COMPOSERS[action.intent]
             answer = composer(ctx)

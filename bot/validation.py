@@ -24,6 +24,7 @@ from bot.declare import PACKAGE, CommandSpec
 from bot.domain import kinds
 from bot.domain.topics import TOPICS
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, default_knowledge_dir
+from bot.knowledge.base import FACT
 from bot.reply import html_problems
 
 TEMPLATE_FIELDS = frozenset(
@@ -147,7 +148,8 @@ def check_brain(kb: KnowledgeBase, *, declarations: Declarations | None = None) 
 def _check_questions(kb: KnowledgeBase, problems: list[Problem]) -> None:
     known_intents = {q.intent for q in kb.questions}
     for question in kb.questions:
-        if question.answer is None and question.intent not in COMPOSERS:
+        is_fact = question.intent.removeprefix(FACT) in kb.facts
+        if question.answer is None and question.intent not in COMPOSERS and not is_fact:
             problems.append(
                 kb.problem(
                     question,

@@ -8,7 +8,7 @@ knowledge base carries its own ``answer`` (small talk, for instance) needs no co
 
 from __future__ import annotations
 
-from bot.answers import areas, asef, asem, cambodia, meetings, partners  # noqa: F401 (declare)
+from bot.answers import areas, asef, asem, cambodia, facts, meetings, partners  # noqa: F401
 from bot.answers.base import Answer, Context, Html
 from bot.answers.registry import Composer, declared
 
@@ -29,4 +29,4 @@ def prose(ctx: Context, intent: str) -> Answer:
     return Answer(Html(question.answer.get(ctx.lang)))
 
 
-__all__ = ["COMPOSERS", "FAMILIES", "Answer", "Composer", "Context", "family", "prose"]
+__all__ = ["COMPOSERS", "FAMILIES", "Answer", "Composer", "Context", "facts", "family", "prose"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from bot.knowledge.frozen import freeze
+from bot.knowledge.frozen import Record, freeze
 from bot.knowledge.problems import Problem
 
 if TYPE_CHECKING:  # the records are frozen copies (bot.knowledge.frozen) shaped like these
@@ -86,6 +86,7 @@ class KnowledgeBase:
     asef: m.Asef
     cambodia: m.Cambodia
     questions: tuple[m.Question, ...]
+    facts: MappingProxyType[str, m.Fact]
     messages: MappingProxyType[str, m.Text]
     lexicons: MappingProxyType[str, m.Lexicon]
     # where records are written, for problems found after loading: ("intent", name) or
@@ -114,7 +115,9 @@ class KnowledgeBase:
         meetings: m.MeetingsFile = files["meetings.yaml"]
         partners: m.PartnersFile = files["partners.yaml"]
         areas: m.AreasFile = files["areas.yaml"]
+        facts = files["facts.yaml"].facts if "facts.yaml" in files else ()
         questions = tuple(q for f in files.values() for q in getattr(f, "questions", ()))
+        questions += tuple(_fact_question(fact) for fact in facts)
 
         def index(items: Any, key: str = "id") -> MappingProxyType[str, Any]:
             return MappingProxyType({getattr(item, key): item for item in items})
@@ -141,6 +144,7 @@ class KnowledgeBase:
             asef=files["asef.yaml"].asef,
             cambodia=files["cambodia.yaml"].cambodia,
             questions=questions,
+            facts=index(facts),
             messages=MappingProxyType(
                 {k: v for f in files.values() for k, v in getattr(f, "messages", {}).items()}
             ),
@@ -273,11 +277,31 @@ class KnowledgeBase:
             (len(self.non_partners), "non-partner countries"),
             (len(self.cities), "cities"),
             (len(self.areas), "areas of cooperation"),
-            (len(self.questions), "questions"),
+            (len(self.questions) - len(self.facts), "questions"),
+            (len(self.facts), "facts"),
             (sum(len(q.examples) for q in self.questions), "example phrasings"),
             (len(self.sources), "sources"),
         ]
         return ", ".join(f"{n} {label}" for n, label in counts)
+
+
+FACT = "fact."
+"""The intent of a fact of facts.yaml is ``fact.<id>``."""
+
+
+def _fact_question(fact: m.Fact) -> m.Question:
+    """A fact as the question it answers: its examples teach the bot how it is asked."""
+    examples = (fact.question.en, *fact.examples)
+    fields = {
+        "intent": FACT + fact.id,
+        "label": fact.question,
+        "needs": fact.about,
+        "examples": examples,
+        "answer": None,
+        "sources": fact.sources,
+        "related": (),
+    }
+    return Record("Question", fields)  # type: ignore[return-value]  # shaped as a Question
 
 
 def _locations(
@@ -290,6 +314,8 @@ def _locations(
             continue
         for i, question in enumerate(getattr(parsed, "questions", ())):
             found[("intent", question.intent)] = (doc.file, doc.line_of(("questions", i)))
+        for i, fact in enumerate(getattr(parsed, "facts", ())):
+            found[("intent", FACT + fact.id)] = (doc.file, doc.line_of(("facts", i)))
         for key in getattr(parsed, "messages", {}):
             found[("message", key)] = (doc.file, doc.line_of(("messages", key), key=True))
     return found

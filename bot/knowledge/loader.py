@@ -33,6 +33,7 @@ FILES: dict[str, type[BaseModel]] = {
     "asef.yaml": m.AsefFile,
     "cambodia.yaml": m.CambodiaFile,
     "smalltalk.yaml": m.SmalltalkFile,
+    "facts.yaml": m.FactsFile,
     "messages.yaml": m.MessagesFile,
     "language.yaml": m.LanguageFile,
 }

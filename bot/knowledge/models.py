@@ -31,20 +31,6 @@ IntentName = Annotated[
 ]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
-EntityType = Literal[
-    "meeting",
-    "meeting_kind",
-    "city",
-    "country",
-    "year",
-    "area",
-    "region",
-    "group",
-    "asef",
-    "organisation",
-]
-ENTITY_TYPES: tuple[str, ...] = EntityType.__args__  # type: ignore[attr-defined]
-
 _NEED = re.compile(r"^(?P<type>[a-z_]+)(=(?P<value>[a-z0-9_:]+))?$")
 
 
@@ -93,12 +79,10 @@ Aliases = Annotated[tuple[NonEmpty, ...], AfterValidator(_unique)]
 
 
 def _check_need(value: str) -> str:
-    match = _NEED.match(value)
-    if not match or match["type"] not in ENTITY_TYPES:
-        raise ValueError(
-            f"'{value}' is not an entity type (one of: {', '.join(ENTITY_TYPES)}; "
-            "or type=value, e.g. country=kh)"
-        )
+    """The form only (``country`` or ``country=kh``); the kinds are the code's (bot.domain),
+    checked by ``asem-bot validate``."""
+    if not _NEED.match(value):
+        raise ValueError(f"'{value}' is not an entity type, or type=value such as country=kh")
     return value
 
 
@@ -516,6 +500,33 @@ class Cambodia(Strict):
 
 class CambodiaFile(WithQuestions):
     cambodia: Cambodia
+
+
+# ---------------------------------------------------------------------------------------------
+# facts.yaml
+
+
+class Fact(Sourced):
+    """One fact as a question and its answer: for what the structured records do not hold
+    (who first floated the idea of ASEM, what the Dublin Principles are...).
+
+    ``question`` is how the fact is asked (shown on "did you mean" buttons and as a title);
+    ``examples`` are more ways people ask it; ``answer`` is plain text (the bot escapes it);
+    ``about`` names what the fact is about, as intent needs do (``meeting=fmm_4``,
+    ``country=kh``); ``verified: false`` makes the bot say the sources do not confirm it;
+    ``as_of`` is the date the answer is true at, for facts that change with time."""
+
+    id: Id
+    question: Text
+    answer: Text
+    examples: tuple[NonEmpty, ...] = Field(default=(), max_length=40)
+    about: tuple[Need, ...] = ()
+    verified: bool = True
+    as_of: dt.date | None = None
+
+
+class FactsFile(Strict):
+    facts: tuple[Fact, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
