@@ -11,6 +11,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -62,3 +63,46 @@ def test_dev_lock_has_the_dev_extras_and_the_same_runtime_pins() -> None:
 
 def test_build_lock_has_the_build_backend() -> None:
     assert_locked(project()["build-system"]["requires"], pins("build.txt"), "build.txt")
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_image_base_is_pinned_by_digest_and_replaceable(dockerfile: str) -> None:
+    [default] = re.findall(r"^ARG BASE_IMAGE=(\S+)$", dockerfile, re.M)
+    assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", default), default
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.M) == ["${BASE_IMAGE}", "${BASE_IMAGE}"]
+
+
+def test_image_installs_from_the_locks_with_hashes(dockerfile: str) -> None:
+    installs = [line for line in dockerfile.splitlines() if re.search(r"\binstall\b", line)]
+    assert installs
+    for lock in ("run.txt", "build.txt"):
+        assert re.search(rf"--require-hashes[^#]*?-r /src/requirements/{lock}", dockerfile, re.S)
+    assert "--no-deps /tmp/dist/" in dockerfile  # the bot itself, on top of the lock
+
+
+def test_image_runs_as_a_numeric_user_under_an_init(dockerfile: str) -> None:
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert users and all(re.fullmatch(r"\d+(:\d+)?", user) for user in users), users
+    assert re.search(r'^ENTRYPOINT \["/usr/bin/tini"', dockerfile, re.M)
+
+
+def test_dockerignore_lets_in_only_what_the_image_is_built_from(dockerfile: str) -> None:
+    lines = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*", "leave everything out first, then let files back in"
+    let_in = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    copied = {
+        source
+        for line in re.findall(r"^COPY (?!--from)(.+)$", dockerfile, re.M)
+        for source in line.split()[:-1]
+    }
+    assert copied == let_in
+    for pattern in (".venv", ".git", "__pycache__", "data", ".env", "secrets", ".pytest_cache"):
+        assert f"**/{pattern}" in lines, pattern
