@@ -2,6 +2,7 @@
 #
 #   docker build -t asem-bot .
 #   docker run -d --name asem-bot --restart unless-stopped \
+#       --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
 #       -v "$PWD/telegram_token:/run/secrets/telegram_token:ro" \
 #       -e TELEGRAM_BOT_TOKEN_FILE=/run/secrets/telegram_token \
 #       -v asem-data:/data asem-bot
