@@ -273,7 +273,8 @@ class QuizMaker:
         self._fmms = tuple(f for f in kb.fmms if f.held)
         hosts: dict[str, None] = {}
         for meeting in (*self._summits, *self._fmms):
-            hosts.setdefault(meeting.record.city, None)
+            if meeting.record.city:
+                hosts.setdefault(meeting.record.city, None)
         self._host_cities = tuple(hosts)
         self._countries = tuple(p for p in kb.partners.values() if self._is_country(p))
         self._non_partners = tuple(
@@ -390,9 +391,11 @@ class QuizMaker:
     def _code(self, meeting: MeetingRef) -> str:
         return meeting_code(self.kb, meeting, self.lang)
 
-    def _city(self, city_id: str) -> str:
+    def _city(self, city_id: str | None) -> str:
         """The city alone, with its note ('Gödöllő (near Budapest)'): country names would
-        give the answer away, and keep options short."""
+        give the answer away, and keep options short. (Summits and FMMs all have a city.)"""
+        if city_id is None:
+            return ""
         city = self.kb.cities[city_id]
         name = city.name.get(self.lang)
         return f"{name} ({city.note.get(self.lang)})" if city.note else name
@@ -405,8 +408,8 @@ class QuizMaker:
         main = self._t(
             MEETING_FACT_VIRTUAL if record.format == "virtual" else MEETING_FACT_IN_PERSON,
             meeting=self._code(meeting),
-            place=self._ctx.place(record.city),
-            dates=self._ctx.dates(record.start, record.end),
+            place=self._ctx.where(meeting) or "",
+            dates=self._ctx.meeting_dates(meeting),
         )
         theme = self._t(QUIZ_EXPL_THEME, theme=record.theme.get(self.lang)) if record.theme else ""
         notes = record.notes.get(self.lang) if record.notes else ""
@@ -424,7 +427,7 @@ class QuizMaker:
         deep_link: str | None,
         rng: random.Random,
         *,
-        order: Callable[[str], object] | None = None,
+        order: Callable[[str], int | tuple[int, int]] | None = None,
     ) -> QuizQuestion:
         """Put the answer among the wrong options: shuffled, or sorted by ``order`` (years and
         dates read best in order)."""
@@ -588,7 +591,7 @@ class QuizMaker:
         values = {
             "name": name,
             "meeting": self._code(summit),
-            "place": self._ctx.place(summit.record.city),
+            "place": self._ctx.where(summit) or "",
             "year": kb.joined_year(partner),
         }
         if partner.joined.summit == kb.asem.founding.first_summit:
@@ -641,7 +644,9 @@ class QuizMaker:
         # The summit that decided the admission is left out: "took part at ASEM6" is what
         # people who read "admitted at ASEM6" would pick, and some sources say just that.
         others = [s for s in self._summits if s.number not in (first.number, decided.number)]
-        nearest = sorted(others, key=lambda s: (abs(s.number - first.number), s.number))[:4]
+        nearest = sorted(
+            others, key=lambda s: (abs((s.number or 0) - (first.number or 0)), s.start)
+        )[:4]
         wrong = [self._summit_option(s) for s in nearest]
         parts = [
             self._t(
@@ -659,7 +664,7 @@ class QuizMaker:
             parts.append(
                 self._t(QUIZ_EXPL_PARTNER_WELCOMED, meeting=self._code(fmm), year=fmm.start.year)
             )
-        numbers = {self._summit_option(s): s.number for s in self._summits}
+        numbers = {self._summit_option(s): s.number or 0 for s in self._summits}
         return self._question(
             f"partner_first_summit:{argument}",
             self._t(QUIZ_PARTNER_FIRST_SUMMIT, name=self._name(partner)),
@@ -695,7 +700,7 @@ class QuizMaker:
             ),
             self._t(
                 QUIZ_EXPL_PARTNER_COUNT_START,
-                first=by_summit.get(first.number, 0),
+                first=by_summit.get(first.number or 0, 0),
                 year=first.start.year,
             ),
         )
@@ -833,7 +838,7 @@ class QuizMaker:
             month=self._ctx.month(founding.proposed.month),
             year=founding.proposed.year,
             meeting=self._code(first),
-            place=self._ctx.place(first.record.city),
+            place=self._ctx.where(first) or "",
             dates=self._ctx.dates(first.start, first.end),
         )
         return self._question(
