@@ -41,10 +41,20 @@ class Strict(BaseModel):
 
 
 class Text(Strict):
-    """User-facing text, one entry per language. English is required; others fall back to it."""
+    """User-facing text, one entry per language. English is required; others fall back to it.
+
+    ``km_unreviewed: true`` marks a Khmer text no native speaker has confirmed yet (written by
+    the team, not taken from a source): it is shown, and listed for review."""
 
     en: NonEmpty
     km: NonEmpty | None = None
+    km_unreviewed: bool = False
+
+    @model_validator(mode="after")
+    def _review_needs_a_text(self) -> Text:
+        if self.km_unreviewed and self.km is None:
+            raise ValueError("km_unreviewed is set but there is no km text")
+        return self
 
     def get(self, lang: str) -> str:
         return getattr(self, lang, None) or self.en
