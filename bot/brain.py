@@ -12,6 +12,7 @@ Three outcomes, as in Rasa's fallback policy: the best interpretation scores abo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -30,7 +31,7 @@ from bot.domain.links import from_deep_link
 from bot.domain.topics import MENU
 from bot.knowledge import KnowledgeBase, default_knowledge_dir
 from bot.knowledge.base import FACT
-from bot.nlu.understand import Candidate, Parse, Understanding
+from bot.nlu.understand import OTHER_BODIES, Candidate, Parse, Understanding
 from bot.reply import Button, Reply, truncate_html
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,12 @@ DECLINE = msg("decline")
 DID_YOU_MEAN = msg("did_you_mean")
 WELCOME = msg("welcome")
 TITLE_ALL = msg("meetings_title_all")
+VERDICT = {"yes": msg("verdict_yes"), "no": msg("verdict_no"), "online": msg("verdict_online")}
+CLAIMABLE = frozenset(
+    {"city", "country", "region", "year", "month", "day", "group", "meeting", "meeting_kind"}
+)
+"""Kinds a yes/no question may claim of what it asks about ("was ASEM3 in Seoul?")."""
+CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
 
 class Brain:
@@ -77,10 +84,23 @@ class Brain:
         return self._respond(self.nlu[lang].parse(text), lang)
 
     def _respond(self, parse: Parse, lang: str) -> Reply:
-        """Answer, suggest or decline, for what was understood of a question."""
+        """Answer, suggest or decline, for what was understood of a question; a yes/no
+        question's answer opens with the verdict on what it claims."""
+        chosen = self._choose(parse, lang)
+        if isinstance(chosen, Reply):
+            return chosen
+        action, confidence = chosen
+        reply = self._compose(action, lang, 0, confidence)
+        return self._answer_yes_or_no(parse, reply, action) if parse.yes_no else reply
+
+    def _choose(self, parse: Parse, lang: str) -> tuple[Action, float] | Reply:
+        """The action that answers the question and the confidence, or the reply when
+        there is none (a decline, a "did you mean")."""
         card = self._entity_card(parse)
         if card:
-            return self._compose(Action(card, self._slots(parse, card)), lang, 0, CARD_CONFIDENCE)
+            if parse.yes_no and card == "partner.info":
+                card = "partner.is_member"  # "is Kazakhstan in ASEM?": membership, not a card
+            return Action(card, self._slots(parse, card)), CARD_CONFIDENCE
         candidates = parse.candidates
         best_score = candidates[0].score if candidates else 0.0
         if best_score < ANSWER_AT and parse.anchored:
@@ -94,8 +114,7 @@ class Brain:
                 best = candidates[0]
                 if self.nlu[lang].intents[best.intent].needs and best.score >= SUGGEST_AT:
                     card = best.intent
-                action = Action(card, self._slots(parse, card))
-                return self._compose(action, lang, 0, FALLBACK_CONFIDENCE)
+                return Action(card, self._slots(parse, card)), FALLBACK_CONFIDENCE
         if not candidates or best_score < SUGGEST_AT:
             return self.decline(lang, confidence=best_score / 100)
         best = candidates[0]
@@ -103,8 +122,7 @@ class Brain:
         margin = best.score - (rival.score if rival else 0.0)
         if best.score >= ANSWER_AT and margin >= MARGIN:
             intent = self._area_intent(parse, candidates) or best.intent
-            action = Action(intent, self._slots(parse, intent))
-            return self._compose(action, lang, 0, min(SURE, best.score / 100))
+            return Action(intent, self._slots(parse, intent)), min(SURE, best.score / 100)
         return self._suggest(parse, candidates, lang)
 
     def question_key(self, text: str, lang: str = "en") -> tuple[object, ...]:
@@ -296,6 +314,15 @@ class Brain:
         for need in info.needs if info else ():
             if need.value and not any(t == need.type for t, _ in slots):
                 slots.append((need.type, need.value))
+        countries = [v for t, v in slots if t == "country"]
+        if intent.startswith("partner.") and len(countries) > 1:
+            # "is Norway in the EU?": the EU beside a country is the group, not a partner
+            slots = [
+                ("group", v)
+                if t == "country" and v in OTHER_BODIES and v in self.kb.groups
+                else (t, v)
+                for t, v in slots
+            ]
         return tuple(dict.fromkeys(slots))  # unique, in order
 
     def _compose(self, action: Action, lang: str, page: int, confidence: float) -> Reply:
@@ -323,7 +350,61 @@ class Brain:
             page=answer.page,
             pages=answer.pages,
             parent=answer.parent,
+            facts=answer.facts,
+            exists=answer.exists,
         )
+
+    # -- yes or no -----------------------------------------------------------------------------
+
+    def _claims(self, parse: Parse, intent: str, slots: tuple[tuple[str, str], ...]) -> set:
+        """What a yes/no question claims beside what it is about: "was ASEM3 held in
+        <b>Seoul</b>?", "was Greece a <b>founding</b> member?", "is Norway in <b>the EU</b>?"."""
+        info = self.nlu[parse.lang].intents.get(intent)
+        named = {kind for kind, _ in slots}
+        # what it is about: the first kind the intent needs that the question names
+        required = [kind for kind in (info.required if info else ()) if kind in named]
+        subjects = set(required[:1])
+        claims: set[tuple[str, str]] = set()
+        for kind, value in slots:
+            if kind in CLAIMABLE and kind not in subjects:
+                claims.add((kind, value))
+        for word in parse.words:
+            flag = self.nlu[parse.lang].normalise.flags.get(word)
+            if flag in CLAIMABLE_FLAGS:
+                claims.add(("flag", flag))
+        return claims
+
+    def _verdict(self, parse: Parse, reply: Reply, slots: tuple[tuple[str, str], ...]) -> str:
+        """Yes, no, or "" (the facts do not settle it): the question's claims checked against
+        what the answer states. A claim of a kind the answer does not state is not checked."""
+        if not reply.answered or reply.intent is None:
+            return ""
+        claims = self._claims(parse, reply.intent, slots)
+        if not reply.facts and reply.exists is not None:
+            return "yes" if reply.exists else "no"  # "was there an FMM in 2021?"
+        stated = {kind for kind, _ in reply.facts}
+        checked = {claim for claim in claims if claim[0] in stated}
+        if any(claim not in reply.facts for claim in checked):
+            return "no"
+        checked |= {(e.type, v) for e in parse.described for v in e.values[:1]}
+        if checked:
+            if ("format", "virtual") in reply.facts and any(k == "city" for k, _ in checked):
+                return "online"  # "was ASEM13 held in Phnom Penh?": hosted from there, online
+            return "yes"
+        if claims - checked:
+            return ""  # it claims something the answer does not speak of
+        if ("member", "no") in reply.facts:
+            return "no"
+        if reply.exists is not None:
+            return "yes" if reply.exists else "no"
+        return ""
+
+    def _answer_yes_or_no(self, parse: Parse, reply: Reply, action: Action) -> Reply:
+        verdict = self._verdict(parse, reply, action.slots)
+        if not verdict:
+            return reply
+        opening = self.kb.message(VERDICT[verdict], parse.lang)
+        return dataclasses.replace(reply, text=f"{opening} {reply.text}", verdict=verdict)
 
 
 # -- loading, with a cache of the built brain ------------------------------------------------

@@ -54,6 +54,9 @@ class Reply:
     pages: int = 1
     parent: str | None = None  # where "Back" leads, if anywhere
     title: str = ""  # a short plain-text title: "Where was ASEM5 held?"
+    facts: frozenset[tuple[str, str]] = frozenset()  # what it states: ("city", "hanoi")...
+    exists: bool | None = None  # whether what was asked for exists (None: not that question)
+    verdict: str | None = None  # "yes" / "no" / "online": how it answered a yes/no question
 
     @property
     def plain(self) -> str:

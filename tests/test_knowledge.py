@@ -133,12 +133,14 @@ def test_aliases_people_type(kb: KnowledgeBase) -> None:
         ("south korea", "kr"),
         ("rok", "kr"),
         ("uk", "gb"),
-        ("england", "gb"),
         ("britain", "gb"),
         ("czech republic", "cz"),
         ("burma", "mm"),
     ]:
         assert aliases.get(alias) == partner or kb.partners[partner].name.en.casefold() == alias
+    # "England" is not the partner (the fact sheet's correction): it is told apart, and why
+    england = kb.non_partners["gb_eng"]
+    assert england.name.en == "England" and "United Kingdom" in england.note.en
 
 
 def test_every_record_names_known_sources(kb: KnowledgeBase) -> None:

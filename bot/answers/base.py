@@ -22,7 +22,7 @@ from markupsafe import Markup as Html
 from markupsafe import escape
 
 from bot.declare import msg
-from bot.domain.kinds import meeting_code
+from bot.domain.kinds import Facts, meeting_code
 from bot.knowledge import KnowledgeBase, MeetingRef
 from bot.reply import Button
 
@@ -65,12 +65,18 @@ def sentence(*parts: str) -> Html:
 
 @dataclass(frozen=True)
 class Answer:
+    """A composed reply. ``facts`` are what it states, as (entity kind, value) pairs, so a
+    yes/no question can be checked against them ("was ASEM3 in Seoul?": ("city", "seoul"));
+    ``exists`` says whether anything was found at all, for "was there an FMM in 2021?"."""
+
     text: Html
     buttons: tuple[Button, ...] = ()
     page: int = 0
     pages: int = 1
     parent: str | None = None
     answered: bool = True
+    facts: Facts = frozenset()
+    exists: bool | None = None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from bot.actions import Action
 from bot.answers.base import Answer, Context, Html, bullets, html, lines, paras, sentence
 from bot.answers.registry import composer
 from bot.declare import msg
+from bot.domain.kinds import meeting_facts
 from bot.knowledge import MeetingRef
 from bot.reply import Button, paginate
 
@@ -246,7 +247,9 @@ def _single(ctx: Context, focus: str) -> Answer:
     for series, number in ctx.missing_meetings:
         parts.append(missing(ctx, series, number))
     parent = list_action(ctx.meetings[0].kind) if ctx.meetings else None
-    return Answer(paras(parts), buttons=buttons, parent=parent)
+    facts = frozenset(f for m in ctx.meetings for f in meeting_facts(ctx.kb, m))
+    exists = bool(ctx.meetings) and not ctx.missing_meetings
+    return Answer(paras(parts), buttons=buttons, parent=parent, facts=facts, exists=exists)
 
 
 @composer("meeting.place", family="meeting.one")
@@ -286,9 +289,13 @@ def _filtered(ctx: Context, series: list[str]) -> tuple[list[MeetingRef], list[H
         )
     cities, countries = ctx.values("city"), ctx.countries
     if cities or countries:
-        meetings = [
-            m for m in meetings if m.record.city in cities or kb.meeting_country(m) in countries
-        ]
+
+        def held_there(m: MeetingRef) -> bool:
+            city = m.record.city
+            near = kb.cities[city].near if city else None  # Gödöllő, near Budapest
+            return city in cities or near in cities or kb.meeting_country(m) in countries
+
+        meetings = [m for m in meetings if held_there(m)]
         names = [ctx.name(kb.cities[c]) for c in cities] + [ctx.country(c) for c in countries]
         described.append(ctx.t(FILTER[""], place=ctx.join(names)))
     for relation, year in ctx.years():
@@ -315,13 +322,14 @@ def listing(ctx: Context) -> Answer:
     meetings, described = _filtered(ctx, series)
     filters = _filters(described)
     if not meetings:
-        return Answer(ctx.t(LIST_NONE, title=_title(ctx, series), filters=filters))
+        text = ctx.t(LIST_NONE, title=_title(ctx, series), filters=filters)
+        return Answer(text, exists=False)
     header = ctx.t(LIST_HEADER, title=_title(ctx, series), filters=filters, count=len(meetings))
     page = paginate([line(ctx, m) for m in meetings], ctx.page, PER_PAGE)
     shown = meetings[page.page * PER_PAGE : (page.page + 1) * PER_PAGE]
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in shown)
     text = header + Html("\n") + bullets(page.lines)
-    return Answer(text, buttons=buttons, page=page.page, pages=page.pages)
+    return Answer(text, buttons=buttons, page=page.page, pages=page.pages, exists=True)
 
 
 @composer("meeting.count", family="meeting.many")
@@ -331,7 +339,7 @@ def count(ctx: Context) -> Answer:
     held = [m for m in meetings if m.held]
     filters = _filters(described)
     if not held:
-        return Answer(ctx.t(LIST_NONE, title=_title(ctx, series), filters=filters))
+        return Answer(ctx.t(LIST_NONE, title=_title(ctx, series), filters=filters), exists=False)
     complete = all(ctx.kb.series[s].complete for s in series)
     template = COUNT if complete else COUNT_ON_RECORD
     parts = [ctx.t(template, count=len(held), title=_title(ctx, series), filters=filters)]
@@ -340,7 +348,7 @@ def count(ctx: Context) -> Answer:
     planned = [m for m in meetings if not m.held]
     if planned:
         parts.append(ctx.t(COUNT_PLANNED, meetings=ctx.join(code(ctx, m) for m in planned)))
-    return Answer(lines(parts))
+    return Answer(lines(parts), exists=True)
 
 
 @composer("meeting.by_place", family="meeting.many")
@@ -360,12 +368,12 @@ def by_place(ctx: Context) -> Answer:
         outsiders = [c for c in ctx.countries if c in kb.non_partners]
         if outsiders:
             parts.append(ctx.t(NOT_PARTNER, country=ctx.join(ctx.country(c) for c in outsiders)))
-        return Answer(sentence(*parts))
+        return Answer(sentence(*parts), exists=False)
     heading = _title(ctx, sorted({m.kind for m in meetings}, key=list(kb.series).index))
     text = ctx.t(BY_PLACE, place=where, count=len(meetings), title=heading)
     text += Html("\n") + bullets(line(ctx, m) for m in meetings)
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in meetings[:PER_PAGE])
-    return Answer(text, buttons=buttons)
+    return Answer(text, buttons=buttons, exists=True)
 
 
 @composer("meeting.by_year", family="meeting.many")
@@ -403,7 +411,7 @@ def by_year(ctx: Context) -> Answer:
                 )
             )
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in found[:PER_PAGE])
-    return Answer(lines(parts), buttons=buttons)
+    return Answer(lines(parts), buttons=buttons, exists=bool(found))
 
 
 @composer("meeting.next", family="meeting.recent")

@@ -11,6 +11,7 @@ from bot.answers.base import Answer, Context, Html, bullets, lines, paras, sente
 from bot.answers.meetings import card_action, code
 from bot.answers.registry import composer
 from bot.declare import msg
+from bot.domain.kinds import Facts
 from bot.reply import Button, paginate
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowle
 PER_PAGE = 15
 
 PARTNERS_WORD = msg("partners_word")
-PARTNER_YES = msg("partner_yes")
+PARTNER_MEMBER = msg("partner_member")
 NOT_PARTNER = msg("not_partner")
 PARTNER_GROUP = msg("partner_group")
 IN_REGION = msg("in_region")
@@ -65,7 +66,7 @@ def _not_partner(ctx: Context, country_id: str) -> Html:
 
 
 def membership(ctx: Context, partner: m.Partner) -> Html:
-    return ctx.t(PARTNER_YES, country=ctx.country(partner.id), total=len(ctx.kb.partners))
+    return ctx.t(PARTNER_MEMBER, country=ctx.country(partner.id), total=len(ctx.kb.partners))
 
 
 def group_line(ctx: Context, partner: m.Partner) -> Html:
@@ -123,6 +124,29 @@ def hosted(ctx: Context, country_id: str) -> list[MeetingRef]:
     return [mt for mt in ctx.kb.all_meetings() if ctx.kb.meeting_country(mt) == country_id]
 
 
+def partner_facts(ctx: Context, country_id: str) -> Facts:
+    """What the records say of a country that a yes/no question may name: whether it is a
+    partner, its group and region, when it joined (each year of a joining in stages, the
+    summits), and whether it is a founding partner."""
+    kb = ctx.kb
+    partner = kb.partners.get(country_id)
+    if partner is None:
+        return frozenset({("country", country_id), ("member", "no")})
+    facts = {("country", country_id), ("member", "yes"), ("group", partner.group)}
+    region = kb.partner_region(country_id)
+    if region:
+        facts.add(("region", region))
+    joined = partner.joined
+    summits = [joined.summit, joined.decided_at_summit]
+    facts |= {("meeting", f"summit_{n}") for n in summits if n}
+    if joined.welcomed_at_fmm:
+        facts.add(("meeting", f"fmm_{joined.welcomed_at_fmm}"))
+    facts |= {("year", str(y)) for y in _joining_years(ctx, partner)}
+    if joined.summit == kb.asem.founding.first_summit:
+        facts.add(("flag", "founding"))
+    return frozenset(facts)
+
+
 def _each_country(ctx: Context, render: Callable[[m.Partner], Html]) -> Answer:
     parts: list[Html] = []
     for country_id in ctx.countries:
@@ -132,11 +156,25 @@ def _each_country(ctx: Context, render: Callable[[m.Partner], Html]) -> Answer:
     if len(ctx.countries) == 1 and ctx.countries[0] in ctx.kb.partners:
         label = ctx.kb.country_name(ctx.countries[0], ctx.lang)
         buttons = (Button(label, card(ctx.countries[0])),)
-    return Answer(paras(parts), buttons=buttons)
+    facts = frozenset(f for c in ctx.countries for f in partner_facts(ctx, c))
+    exists = all(c in ctx.kb.partners for c in ctx.countries)
+    return Answer(paras(parts), buttons=buttons, facts=facts, exists=exists)
 
 
 @composer("partner.is_member", family="partner.one")
 def is_member(ctx: Context) -> Answer:
+    """Is X a partner (of ASEM; of a group, when one is named beside it)? Are all of a group?"""
+    if ctx.countries:
+        if ctx.values("group"):  # "is Norway in the EU?": its group first
+            return _each_country(
+                ctx, lambda partner: sentence(group_line(ctx, partner), membership(ctx, partner))
+            )
+        return _each_country(
+            ctx,
+            lambda partner: sentence(
+                membership(ctx, partner), group_line(ctx, partner), joining(ctx, partner)
+            ),
+        )
     parts: list[Html] = []
     for group_id in ctx.values("group"):
         group = ctx.kb.groups[group_id]
@@ -150,20 +188,7 @@ def is_member(ctx: Context) -> Answer:
                 description=ctx.text(group.description),
             )
         )
-    for country_id in ctx.countries:
-        partner = ctx.kb.partners.get(country_id)
-        if partner is None:
-            parts.append(_not_partner(ctx, country_id))
-            continue
-        parts.append(
-            sentence(membership(ctx, partner), group_line(ctx, partner), joining(ctx, partner))
-        )
-    buttons = tuple(
-        Button(ctx.kb.country_name(c, ctx.lang), card(c))
-        for c in ctx.countries
-        if c in ctx.kb.partners
-    )
-    return Answer(paras(parts), buttons=buttons)
+    return Answer(paras(parts), exists=bool(parts))
 
 
 @composer("partner.joined", family="partner.one")
@@ -203,7 +228,15 @@ def info(ctx: Context) -> Answer:
             card_lines += extra_lines
             buttons += extra_buttons
         parts.append(lines(card_lines))
-    return Answer(paras(parts), buttons=tuple(buttons), parent=Action("partner.list").encode())
+    facts = frozenset(f for c in ctx.countries for f in partner_facts(ctx, c))
+    exists = all(c in ctx.kb.partners for c in ctx.countries)
+    return Answer(
+        paras(parts),
+        buttons=tuple(buttons),
+        parent=Action("partner.list").encode(),
+        facts=facts,
+        exists=exists,
+    )
 
 
 # -- several partners --------------------------------------------------------------------------
@@ -258,15 +291,21 @@ def _select(ctx: Context) -> tuple[list[m.Partner], Html]:
     return partners, what
 
 
-def _joined_in(ctx: Context, partner: m.Partner, years: list[int]) -> bool:
+def _joining_years(ctx: Context, partner: m.Partner) -> set[int]:
+    """The years a partner joined: one, or each stage of a joining in stages (decided 2006,
+    welcomed 2007, first summit 2008)."""
     kb = ctx.kb
     joined = partner.joined
-    candidates = {kb.joined_year(partner)}
+    years = {kb.joined_year(partner)}
     if joined.decided_at_summit:
-        candidates.add(kb.summits[joined.decided_at_summit - 1].start.year)
+        years.add(kb.summits[joined.decided_at_summit - 1].start.year)
     if joined.welcomed_at_fmm:
-        candidates.add(kb.fmms[joined.welcomed_at_fmm - 1].start.year)
-    return bool(candidates & set(years))
+        years.add(kb.fmms[joined.welcomed_at_fmm - 1].start.year)
+    return years
+
+
+def _joined_in(ctx: Context, partner: m.Partner, years: list[int]) -> bool:
+    return bool(_joining_years(ctx, partner) & set(years))
 
 
 def _grouped(ctx: Context, partners: list[m.Partner]) -> list[Html]:

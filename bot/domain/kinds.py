@@ -34,6 +34,39 @@ def meeting_code(kb: KnowledgeBase, meeting: MeetingRef, lang: str = "en") -> st
     return meeting.series.code.replace("{n}", str(meeting.number))
 
 
+Facts = frozenset[tuple[str, str]]
+"""What a reply states, as (entity kind, value): ("city", "hanoi"), ("year", "2004")."""
+
+
+def meeting_facts(kb: KnowledgeBase, meeting: MeetingRef) -> Facts:
+    """Everything a meeting's record says that a question may name: its series, place, region
+    and dates (as precisely as the record knows them)."""
+    facts = {("meeting", meeting.key), ("meeting_kind", meeting.kind)}
+    record = meeting.record
+    if record.city:
+        facts.add(("city", record.city))
+        near = kb.cities[record.city].near
+        if near:
+            facts.add(("near", near))  # Gödöllő, near Budapest: not "in Budapest"
+    country = kb.meeting_country(meeting)
+    if country:
+        facts.add(("country", country))
+        region = kb.partner_region(country)
+        if region:
+            facts.add(("region", region))
+    if record.format == "virtual":
+        facts.add(("format", "virtual"))
+    start, end = meeting.start, meeting.end
+    facts |= {("year", str(year)) for year in range(start.year, end.year + 1)}
+    if meeting.precision != "year":
+        facts |= {("month", str(month)) for month in {start.month, end.month}}
+    if meeting.precision == "day":
+        facts |= {("day", str(day)) for day in range(start.day, end.day + 1)}
+        if end.month != start.month:
+            facts.add(("day", str(end.day)))
+    return frozenset(facts)
+
+
 def _year(value: str) -> str:
     """Years travel with their relation: ``after_2010`` (after 2010), ``2004``."""
     return value.rpartition("_")[2]
@@ -52,6 +85,8 @@ class EntityKind:
     card_rank: int = 0
     link: str | None = None
     in_slots: bool = True  # False: named by the intent itself (ASEF), or not ASEM's (orgs)
+    matched: bool = True  # False: left out when matching intents (a day or month only
+    # narrows or checks what is asked: "was FMM2 on 19 March?")
 
 
 def _records(items: Iterable[object]) -> Names:
@@ -196,6 +231,24 @@ KINDS: tuple[EntityKind, ...] = (
         card_rank=5,
     ),
     EntityKind(
+        "month",
+        "<mo>",
+        "detail",
+        names=lambda kb: (),  # the lexicon's month names, read by the entity extractor
+        exists=lambda kb, v: v.isdigit() and 1 <= int(v) <= 12,
+        display=lambda kb, v, lang: None,
+        matched=False,
+    ),
+    EntityKind(
+        "day",
+        "<d>",
+        "detail",
+        names=lambda kb: (),  # a number beside a month
+        exists=lambda kb, v: v.isdigit() and 1 <= int(v) <= 31,
+        display=lambda kb, v, lang: None,
+        matched=False,
+    ),
+    EntityKind(
         "flag",
         "<flag>",
         "modifier",
@@ -207,6 +260,7 @@ KINDS: tuple[EntityKind, ...] = (
 
 KIND: dict[str, EntityKind] = {kind.name: kind for kind in KINDS}
 SLOT: dict[str, str] = {kind.name: kind.slot for kind in KINDS if kind.name != "flag"}
+UNMATCHED = frozenset(k.name for k in KINDS if not k.matched)
 SUBJECTS = frozenset(k.name for k in KINDS if k.role == "subject")
 DETAILS = frozenset(k.name for k in KINDS if k.role == "detail")
 CONTRASTS = frozenset(k.name for k in KINDS if k.role == "contrast")

@@ -158,6 +158,7 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     group_ids = {g.id for g in partners.groups}
     for i, city in enumerate(cities.cities):
         c.ref("cities.yaml", ("cities", i, "country"), city.country, partner_ids, "partner")
+        c.ref("cities.yaml", ("cities", i, "near"), city.near, city_ids, "city")
     country_ids = partner_ids | {country.id for country in partners.non_partners}
     for k, series in enumerate(meetings.series):
         for i, meeting in enumerate(series.meetings):

@@ -152,6 +152,7 @@ class City(Sourced):
     country: Id
     aliases: Aliases = ()
     note: Text | None = None
+    near: Id | None = None  # a city it lies near: a meeting here is "near Budapest" too
 
 
 class CitiesFile(Strict):
@@ -563,6 +564,18 @@ class Lexicon(Strict):
     before: tuple[NonEmpty, ...] = ()
     until: tuple[NonEmpty, ...] = ()
     flags: dict[Id, tuple[NonEmpty, ...]] = {}
+    months: dict[NonEmpty, int] = {}
+    ambiguous_months: tuple[NonEmpty, ...] = ()
+    yes_no: tuple[NonEmpty, ...] = ()
+    yes_no_tags: tuple[NonEmpty, ...] = ()
+
+    @field_validator("months")
+    @classmethod
+    def _month_numbers(cls, value: dict[str, int]) -> dict[str, int]:
+        for word, number in value.items():
+            if not 1 <= number <= 12:
+                raise ValueError(f"'{word}': month {number} is not 1..12")
+        return value
 
     @field_validator("numbers", "ordinals")
     @classmethod

@@ -95,6 +95,10 @@ class SeriesCodes:
         return cls(prefixes, frozenset(s.id for s in kb.numbered_series))
 
 
+def _is_day(token: str) -> bool:
+    return token.isdigit() and 1 <= int(token) <= 31
+
+
 def _number_at(tokens: list[str], j: int) -> int | None:
     """A meeting number at ``j`` ("7", "~7" spelled out), not a year."""
     if j >= len(tokens):
@@ -184,7 +188,31 @@ class EntityExtractor:
         ]
         taken = {i for e in entities for i in range(e.start, e.end)}
         entities += self._years(tokens, taken)
+        taken = {i for e in entities for i in range(e.start, e.end)}
+        entities += self._dates(tokens, taken)
         return sorted(entities, key=lambda e: e.start)
+
+    def _dates(self, tokens: list[str], taken: set[int]) -> list[Entity]:
+        """Months ("june", "sept"), and days beside them ("19 march", "25-26 november")."""
+        months = self.normalise.months
+        found: list[Entity] = []
+        for i, token in enumerate(tokens):
+            if i in taken or token not in months:
+                continue
+            beside = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
+            if token in self.normalise.ambiguous_months and not any(t.isdigit() for t in beside):
+                continue  # "may" the verb, "march" the walk
+            found.append(Entity("month", (str(months[token]),), i, i + 1))
+            days = []
+            j = i - 1
+            while j >= 0 and j not in taken and _is_day(tokens[j]) and len(days) < 2:
+                days.insert(0, j)
+                j -= 1
+            if not days and i + 1 < len(tokens) and i + 1 not in taken and _is_day(tokens[i + 1]):
+                days = [i + 1]
+            for j in days:
+                found.append(Entity("day", (str(int(tokens[j])),), j, j + 1))
+        return found
 
     def _years(self, tokens: list[str], taken: set[int]) -> list[Entity]:
         found = []

@@ -102,6 +102,10 @@ class Normaliser:
             for word in words
             for token in self.basic(word)
         }
+        self.months = {self._key(word): month for word, month in lexicon.months.items()}
+        self.ambiguous_months = frozenset(self._key(w) for w in lexicon.ambiguous_months)
+        self.yes_no = frozenset(self._key(w) for w in lexicon.yes_no)
+        self.yes_no_tags = tuple(tuple(self.basic(tag)) for tag in lexicon.yes_no_tags)
         self.vocabulary: frozenset[str] = frozenset()
         self._targets: list[str] = []
         self._corrected: dict[str, str] = {}  # an unknown word -> its correction (memo)

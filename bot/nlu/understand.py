@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS
+from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS, UNMATCHED, meeting_facts
 from bot.knowledge import KnowledgeBase
 from bot.nlu.entities import Entity, EntityExtractor, SeriesCodes, build_gazetteer
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowle
     from bot.knowledge.models import Question
 
 UNUSED_ENTITY_PENALTY = 20.0
+DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day"})
+"""Details that may merely describe a named meeting ("ASEM5 in Hanoi in October 2004")."""
 SPECIFIC_BONUS = 4.0
 OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
 BETA = 1.5  # >1 weighs covering the example above explaining every word of the question
@@ -103,6 +105,8 @@ class Parse:
     slotted: list[str] = field(default_factory=list)  # tokens with entities as slots
     candidates: list[Candidate] = field(default_factory=list)
     distinctive: frozenset[str] = frozenset()  # series whose name alone says ASEM (FMM, SOM)
+    described: list[Entity] = field(default_factory=list)  # details of a named meeting
+    yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
 
     def of_type(self, entity_type: str) -> list[Entity]:
         return [e for e in self.entities if e.type == entity_type]
@@ -139,6 +143,7 @@ class Understanding:
             (m.kind, m.key, m.record.city, kb.meeting_country(m), m.start.year)
             for m in kb.all_meetings()
         ]
+        self._meeting_facts = {m.key: meeting_facts(kb, m) for m in kb.all_meetings()}
         examples = [(q, self.normalise.basic(e)) for q in kb.questions for e in q.examples]
         # The vocabulary: words of the examples and of every name, so typos are fixed towards
         # words that matter here, never towards arbitrary English.
@@ -242,33 +247,35 @@ class Understanding:
         kept = [e for e in entities if all(e is not p for p in parts)]
         return sorted([*kept, merged], key=lambda e: e.start), covered
 
-    def _absorb_details(self, entities: list[Entity]) -> tuple[list[Entity], set[int]]:
+    def _absorb_details(
+        self, entities: list[Entity]
+    ) -> tuple[list[Entity], set[int], list[Entity]]:
         """Drop the place and year that merely describe a named meeting: in "the Fifth ASEM
-        Summit in Hanoi in 2004" the question is about ASEM5, not about Hanoi or 2004."""
+        Summit in Hanoi in 2004" the question is about ASEM5, not about Hanoi or 2004. Returns
+        the entities kept, the token positions dropped, and the entities dropped."""
         meetings = {v for e in entities if e.type == "meeting" for v in e.values}
         if not meetings:
-            return entities, set()
-        facts = {
-            value
-            for kind, key, city, country, year in self._meetings
-            if key in meetings
-            for value in (("city", city), ("country", country), ("year", str(year)))
-        }
+            return entities, set(), []
+        facts = {fact for key in meetings for fact in self._meeting_facts.get(key, ())}
         kept: list[Entity] = []
         covered: set[int] = set()
+        described: list[Entity] = []
         for entity in entities:
-            describes = entity.type in ("city", "country", "year") and not entity.relation
+            describes = entity.type in DESCRIBING and not entity.relation
             if describes and all((entity.type, v) in facts for v in entity.values):
                 covered.update(range(entity.start, entity.end))
+                described.append(entity)
             else:
                 kept.append(entity)
-        return kept, covered
+        return kept, covered, described
 
     def _parse_only(self, text: str) -> Parse:
         tokens = self.normalise(text)
         entities, covered = self._meeting_by_description(tokens, self.extract(tokens))
-        entities, described = self._absorb_details(entities)
-        covered |= described
+        entities, dropped, described = self._absorb_details(entities)
+        covered |= dropped
+        # days and months narrow or check what is asked; they do not say which fact
+        covered |= {i for e in entities if e.type in UNMATCHED for i in range(e.start, e.end)}
         slotted: list[str] = []
         unknown: list[str] = []
         by_start = {e.start: e for e in entities}
@@ -308,7 +315,17 @@ class Understanding:
             unknown,
             slotted,
             distinctive=self._distinctive,
+            described=described,
+            yes_no=self._asks_yes_or_no(tokens),
         )
+
+    def _asks_yes_or_no(self, tokens: list[str]) -> bool:
+        """ "Was ASEM3 in Seoul?", "asem 13 was in june right?", "pakistan in asem or not"."""
+        if not tokens:
+            return False
+        if tokens[0] in self.normalise.yes_no:
+            return True
+        return any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag)
 
     def parse(self, text: str) -> Parse:
         parse = self._parse_only(text)
@@ -406,7 +423,8 @@ class Understanding:
         needs = self._needs
         values: dict[str, set[str]] = {}  # entity type -> the values named
         for entity in parse.entities:
-            values.setdefault(entity.type, set()).update(entity.values)
+            if entity.type not in UNMATCHED:
+                values.setdefault(entity.type, set()).update(entity.values)
         present = set(values)
         other_membership = self._about_other_membership(parse)
         # entity types whose only values are bodies (the EU, ASEAN) rather than countries
