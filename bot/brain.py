@@ -15,22 +15,34 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import html
 import logging
 import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.actions import Action, parse_action
 from bot.answers import COMPOSERS, Context, facts, family, prose
 from bot.declare import msg
+from bot.dialogue import (
+    Cues,
+    Topic,
+    about,
+    filled,
+    listed_item,
+    refers_back,
+    relative_meeting,
+    substituted,
+)
 from bot.domain import kinds
 from bot.domain.links import from_deep_link
 from bot.domain.topics import MENU
 from bot.knowledge import KnowledgeBase, default_knowledge_dir
 from bot.knowledge.base import FACT
+from bot.nlu.segment import Segmenter, Segments
 from bot.nlu.understand import OTHER_BODIES, Candidate, Parse, Understanding
 from bot.reply import Button, Reply, truncate_html
 
@@ -68,22 +80,175 @@ CLAIMABLE = frozenset(
 CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
 
+CONTEXT_MARGIN = 0.15
+"""How much better a reading in the context must be than the question alone, when the question
+does not refer back: a self-contained question is not bent by the context."""
+PART_SHOWN = 80
+MAX_PART_BUTTONS = 6
+PART_UNKNOWN = msg("part_unknown")
+
+
+def _cues(nlu: Understanding, lexicon: object) -> Cues:
+    basic = nlu.normalise.basic
+
+    def words(name: str) -> frozenset[str]:
+        return frozenset(t for w in getattr(lexicon, name, ()) for t in basic(w))
+
+    substitutes = tuple(tuple(basic(s)) for s in getattr(lexicon, "substitutes", ()))
+    return Cues(words("refers"), substitutes, words("next_words"), words("previous_words"))
+
+
 class Brain:
     def __init__(self, kb: KnowledgeBase, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.kb = kb
         self.today = today
         self.nlu = {lang: Understanding(kb, lang) for lang in kb.lexicons}
+        self.segment = {
+            lang: Segmenter(nlu.normalise, kb.lexicons[lang]) for lang, nlu in self.nlu.items()
+        }
+        self.cues = {lang: _cues(nlu, kb.lexicons[lang]) for lang, nlu in self.nlu.items()}
 
     # -- the doors in --------------------------------------------------------------------------
 
-    def answer(self, text: str, lang: str = "en") -> Reply:
-        """Understand ``text`` and answer it, suggest, or decline. Never raises on input."""
+    def answer(self, text: str, lang: str = "en", context: Sequence[Topic] = ()) -> Reply:
+        """Understand ``text`` and answer it, suggest, or decline. Never raises on input.
+
+        ``context``: what the conversation was about, the latest last (the ``topic`` of
+        earlier replies), for follow-ups such as "and the one after that?". A message with
+        several questions gets each answered (up to three), in one reply; greetings and
+        background around a question are set aside (their things may fill a short question).
+        """
         lang = lang if lang in self.nlu else "en"
         if not isinstance(text, str) or not text.strip():
             return Reply(self.kb.message(EMPTY, lang), buttons=self.menu_buttons(lang))
-        return self._respond(self.nlu[lang].parse(text), lang)
+        segments = self.segment[lang](text)
+        topics = list(context)
+        if segments.background:
+            background = self._background(segments.background, lang)
+            if background is not None:
+                topics.append(background)
+        replies: list[Reply] = []
+        for i in range(len(segments.questions)):
+            if replies and not replies[-1].answered and self._leans_back(segments, i, lang):
+                # "what is the G20, and which countries are in it?": "it" is not ASEM's
+                replies.append(self.decline(lang))
+                continue
+            readings = [self._answer_one(t, lang, topics) for t in segments.readings(i)]
+            reply = max(readings, key=lambda r: (r.answered, r.confidence))
+            replies.append(reply)
+            if isinstance(reply.topic, Topic):
+                topics.append(reply.topic)
+        if len(replies) == 1:
+            return replies[0]
+        if len([r for r in replies if r.answered]) == 1 and not replies[0].answered:
+            return next(r for r in replies if r.answered)  # one question among chatter-parts
+        return self._combine(replies, segments.questions, lang)
 
-    def _respond(self, parse: Parse, lang: str) -> Reply:
+    def _leans_back(self, segments: Segments, i: int, lang: str) -> bool:
+        """Question ``i`` refers back to the one before it ("and which countries are in it")."""
+        return refers_back(self.nlu[lang].parse(segments.questions[i]), self.cues[lang])
+
+    def _background(self, text: str, lang: str) -> Topic | None:
+        """What the chatter around a question names, as a topic a short question may lean
+        on ("I'm writing about the Siem Reap training. What were its dates?")."""
+        parse = self.nlu[lang].parse(text)
+        slots = tuple(
+            (e.type, v) for e in parse.entities if kinds.KIND[e.type].in_slots for v in e.values
+        )
+        return Topic("", slots) if slots else None
+
+    def _answer_one(self, text: str, lang: str, topics: Sequence[Topic]) -> Reply:
+        """One question, read on its own and, after a reply, in its context: the context
+        wins only when the question cannot stand alone or plainly refers back."""
+        parse = self.nlu[lang].parse(text)
+        chosen = self._choose(parse, lang)
+        topic = topics[-1] if topics else None
+        if topic is not None:
+            alternative = self._follow_up(parse, lang, topic)
+            if alternative is not None and self._context_wins(parse, lang, chosen, alternative):
+                chosen = alternative
+        if isinstance(chosen, Reply):
+            return chosen
+        action, confidence = chosen
+        reply = self._compose(action, lang, 0, confidence)
+        return self._answer_yes_or_no(parse, reply, action) if parse.yes_no else reply
+
+    def _context_wins(
+        self,
+        parse: Parse,
+        lang: str,
+        alone: tuple[Action, float] | Reply,
+        in_context: tuple[Action, float],
+    ) -> bool:
+        if isinstance(alone, Reply):
+            return True  # declined or unsure on its own
+        if refers_back(parse, self.cues[lang]):
+            return in_context[1] >= SUGGEST_AT / 100
+        return in_context[1] >= alone[1] + CONTEXT_MARGIN
+
+    def _follow_up(self, parse: Parse, lang: str, topic: Topic) -> tuple[Action, float] | None:
+        """The question read in the context of ``topic``: an item of the list it showed ("the
+        second one"), the meeting after or before it, the same question about something else
+        ("and Laos?"), or what it needs filled from the topic ("who hosted it?")."""
+        nlu = self.nlu[lang]
+        cues = self.cues[lang]
+        referred = listed_item(parse, topic)
+        if referred is None and not [e for e in parse.entities if e.type != "meeting_kind"]:
+            key = relative_meeting(self.kb, parse, topic, cues)
+            referred = ("meeting", key) if key else None
+        if referred is not None:
+            kind, value = referred
+            candidates = nlu.rank(parse, {kind: {value}})
+            best = next((c for c in candidates if kind in nlu.intents[c.intent].required), None)
+            if best is not None and best.score >= SUGGEST_AT:
+                action = Action(best.intent, ((kind, value), *self._slots(parse, best.intent)))
+                return action, min(SURE, best.score / 100)
+            card = kinds.KIND[kind].card
+            return (Action(card, ((kind, value),)), CARD_CONFIDENCE) if card else None
+        if topic.intent and topic.intent in nlu.intents:
+            slots = substituted(parse, topic, nlu.intents[topic.intent].accepts)
+            if slots is not None:
+                return Action(topic.intent, slots), CARD_CONFIDENCE
+        known: dict[str, set[str]] = {}
+        for kind, value in topic.slots:
+            known.setdefault(kind, set()).add(value)
+        for candidate in nlu.rank(parse, known):
+            if candidate.score < SUGGEST_AT:
+                break
+            extra = filled(parse, topic, nlu.intents[candidate.intent].required)
+            if extra:
+                slots = (*self._slots(parse, candidate.intent), *extra)
+                return Action(candidate.intent, slots), min(SURE, candidate.score / 100)
+        return None
+
+    def _combine(self, replies: list[Reply], questions: Sequence[str], lang: str) -> Reply:
+        """Several questions in one message: each answer under its question."""
+        answered = [r for r in replies if r.answered]
+        if not answered:
+            return replies[0]
+        parts: list[str] = []
+        buttons: list[Button] = []
+        for reply, question in zip(replies, questions, strict=True):
+            if reply.answered:
+                heading = html.escape(reply.title or question.strip())
+                parts.append(f"<b>{heading}</b>\n{reply.text}")
+                buttons += [b for b in reply.buttons if b not in buttons]
+            else:
+                shown = html.escape(question.strip()[:PART_SHOWN])
+                parts.append(self.kb.message(PART_UNKNOWN, lang).format(question=shown))
+        first = answered[0]
+        return dataclasses.replace(
+            first,
+            text=truncate_html("\n\n".join(parts)),
+            confidence=min(r.confidence for r in answered),
+            buttons=tuple(buttons[:MAX_PART_BUTTONS]),
+            suggestions=(),
+            pages=1,
+            page=0,
+            topic=answered[-1].topic,
+        )
+
+    def _respond(self, parse: Parse, lang: str) -> Reply:  # one question, without context
         """Answer, suggest or decline, for what was understood of a question; a yes/no
         question's answer opens with the verdict on what it claims."""
         chosen = self._choose(parse, lang)
@@ -352,6 +517,7 @@ class Brain:
             parent=answer.parent,
             facts=answer.facts,
             exists=answer.exists,
+            topic=about(action, answer.listed),
         )
 
     # -- yes or no -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from pathlib import Path
 import yaml
 
 from bot.brain import Brain
+from bot.dialogue import TOPIC_TURNS, Topic
 from bot.reply import Reply, html_to_plain
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -331,7 +332,13 @@ def score(case: Case, reply: Reply) -> Outcome:
 
 
 def evaluate(brain: Brain, cases: Iterable[Case], lang: str = "en") -> Report:
+    """Ask every case; the turns of a conversation share context, as one chat would."""
     report = Report()
+    topics: dict[str, list[Topic]] = {}
     for case in cases:
-        report.outcomes.append(score(case, brain.answer(case.question, lang)))
+        context = topics.setdefault(case.conversation, []) if case.conversation else []
+        reply = brain.answer(case.question, lang, context[-TOPIC_TURNS:])
+        if case.conversation and isinstance(reply.topic, Topic):
+            context.append(reply.topic)
+        report.outcomes.append(score(case, reply))
     return report

@@ -57,6 +57,7 @@ class Reply:
     facts: frozenset[tuple[str, str]] = frozenset()  # what it states: ("city", "hanoi")...
     exists: bool | None = None  # whether what was asked for exists (None: not that question)
     verdict: str | None = None  # "yes" / "no" / "online": how it answered a yes/no question
+    topic: object | None = None  # what it was about (bot.dialogue.Topic), for follow-ups
 
     @property
     def plain(self) -> str:

@@ -77,6 +77,7 @@ class Answer:
     answered: bool = True
     facts: Facts = frozenset()
     exists: bool | None = None
+    listed: tuple[tuple[str, str], ...] = ()  # the items of a list, in order ("the 2nd one")
 
 
 @dataclass

@@ -312,6 +312,10 @@ def _filtered(ctx: Context, series: list[str]) -> tuple[list[MeetingRef], list[H
     return meetings, described
 
 
+def _listed(meetings: Iterable[MeetingRef]) -> tuple[tuple[str, str], ...]:
+    return tuple(("meeting", m.key) for m in meetings)
+
+
 def _filters(described: list[Html]) -> Html:
     return Html("").join(Html(" ") + d for d in described)
 
@@ -329,7 +333,14 @@ def listing(ctx: Context) -> Answer:
     shown = meetings[page.page * PER_PAGE : (page.page + 1) * PER_PAGE]
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in shown)
     text = header + Html("\n") + bullets(page.lines)
-    return Answer(text, buttons=buttons, page=page.page, pages=page.pages, exists=True)
+    return Answer(
+        text,
+        buttons=buttons,
+        page=page.page,
+        pages=page.pages,
+        exists=True,
+        listed=_listed(meetings),
+    )
 
 
 @composer("meeting.count", family="meeting.many")
@@ -348,7 +359,7 @@ def count(ctx: Context) -> Answer:
     planned = [m for m in meetings if not m.held]
     if planned:
         parts.append(ctx.t(COUNT_PLANNED, meetings=ctx.join(code(ctx, m) for m in planned)))
-    return Answer(lines(parts), exists=True)
+    return Answer(lines(parts), exists=True, listed=_listed(held))
 
 
 @composer("meeting.by_place", family="meeting.many")
@@ -373,7 +384,7 @@ def by_place(ctx: Context) -> Answer:
     text = ctx.t(BY_PLACE, place=where, count=len(meetings), title=heading)
     text += Html("\n") + bullets(line(ctx, m) for m in meetings)
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in meetings[:PER_PAGE])
-    return Answer(text, buttons=buttons, exists=True)
+    return Answer(text, buttons=buttons, exists=True, listed=_listed(meetings))
 
 
 @composer("meeting.by_year", family="meeting.many")
@@ -411,7 +422,7 @@ def by_year(ctx: Context) -> Answer:
                 )
             )
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in found[:PER_PAGE])
-    return Answer(lines(parts), buttons=buttons, exists=bool(found))
+    return Answer(lines(parts), buttons=buttons, exists=bool(found), listed=_listed(found))
 
 
 @composer("meeting.next", family="meeting.recent")

@@ -339,7 +339,8 @@ def listing(ctx: Context) -> Answer:
             for g in ctx.kb.groups
             if g in groups
         )
-        return Answer(header + Html("\n") + bullets(rows), buttons=buttons)
+        listed = tuple(("country", p.id) for p in partners)
+        return Answer(header + Html("\n") + bullets(rows), buttons=buttons, listed=listed)
     entries = [
         ctx.t(
             PARTNER_LINE,
@@ -354,7 +355,10 @@ def listing(ctx: Context) -> Answer:
     buttons = tuple(Button(ctx.name(p), card(p.id)) for p in shown)
     text = header + Html("\n") + bullets(page.lines)
     parent = Action("partner.list").encode() if ctx.slots else None
-    return Answer(text, buttons=buttons, page=page.page, pages=page.pages, parent=parent)
+    listed = tuple(("country", p.id) for p in partners)
+    return Answer(
+        text, buttons=buttons, page=page.page, pages=page.pages, parent=parent, listed=listed
+    )
 
 
 @composer("partner.count", family="partner.many")

@@ -568,6 +568,14 @@ class Lexicon(Strict):
     ambiguous_months: tuple[NonEmpty, ...] = ()
     yes_no: tuple[NonEmpty, ...] = ()
     yes_no_tags: tuple[NonEmpty, ...] = ()
+    question_words: tuple[NonEmpty, ...] = ()
+    requests: tuple[NonEmpty, ...] = ()
+    lead_ins: tuple[NonEmpty, ...] = ()
+    joins: tuple[NonEmpty, ...] = ()
+    refers: tuple[NonEmpty, ...] = ()
+    substitutes: tuple[NonEmpty, ...] = ()
+    next_words: tuple[NonEmpty, ...] = ()
+    previous_words: tuple[NonEmpty, ...] = ()
 
     @field_validator("months")
     @classmethod

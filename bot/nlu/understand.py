@@ -108,6 +108,11 @@ class Parse:
     described: list[Entity] = field(default_factory=list)  # details of a named meeting
     yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
 
+    @property
+    def read_as_meeting(self) -> bool:
+        """A meeting was read from its description ("the Bali FMM")."""
+        return any(e.type == "meeting" and e.relation == "described" for e in self.entities)
+
     def of_type(self, entity_type: str) -> list[Entity]:
         return [e for e in self.entities if e.type == entity_type]
 
@@ -242,7 +247,9 @@ class Understanding:
             return entities, set()
         parts = [*kinds, *places, *years]
         anchor = min(parts, key=lambda e: e.start)
-        merged = Entity("meeting", (found[0],), anchor.start, anchor.end, anchor.text)
+        merged = Entity(
+            "meeting", (found[0],), anchor.start, anchor.end, anchor.text, relation="described"
+        )
         covered = {i for e in parts if e is not anchor for i in range(e.start, e.end)}
         kept = [e for e in entities if all(e is not p for p in parts)]
         return sorted([*kept, merged], key=lambda e: e.start), covered
@@ -269,9 +276,12 @@ class Understanding:
                 kept.append(entity)
         return kept, covered, described
 
-    def _parse_only(self, text: str) -> Parse:
+    def _parse_only(self, text: str, *, describe: bool = True) -> Parse:
         tokens = self.normalise(text)
-        entities, covered = self._meeting_by_description(tokens, self.extract(tokens))
+        entities = self.extract(tokens)
+        covered: set[int] = set()
+        if describe:
+            entities, covered = self._meeting_by_description(tokens, entities)
         entities, dropped, described = self._absorb_details(entities)
         covered |= dropped
         # days and months narrow or check what is asked; they do not say which fact
@@ -286,7 +296,7 @@ class Understanding:
                 continue
             entity = by_start.get(i)
             if entity:
-                if entity.relation:  # keep "after"/"before": it tells a list from a year
+                if entity.type == "year" and entity.relation:  # "after 2010": a list, not a year
                     slotted.append(entity.relation)
                 slotted.append(SLOT[entity.type])
                 i = entity.end
@@ -330,6 +340,14 @@ class Understanding:
     def parse(self, text: str) -> Parse:
         parse = self._parse_only(text)
         parse.candidates = self.rank(parse)
+        if parse.read_as_meeting:
+            # "the Bali FMM" is FMM5, but in "at which summit did Cambodia join" the summit and
+            # Cambodia are two things: both readings are scored, the plainer one wins ties
+            plain = self._parse_only(text, describe=False)
+            plain.candidates = self.rank(plain)
+            best = parse.candidates[0].score if parse.candidates else 0.0
+            if plain.candidates and plain.candidates[0].score >= best:
+                return plain
         return parse
 
     def similarities(self, parse: Parse) -> dict[int, float]:
@@ -411,7 +429,10 @@ class Understanding:
                 self._near_words.clear()
         return near
 
-    def rank(self, parse: Parse) -> list[Candidate]:
+    def rank(self, parse: Parse, known: dict[str, set[str]] | None = None) -> list[Candidate]:
+        """The intents in order of fit. ``known``: things the conversation is about, by kind,
+        that count for what an intent needs ("who hosted it?": the meeting just talked of),
+        though the question does not name them."""
         if not parse.content or self._about_another_body(parse):
             return []
         best: dict[str, float] = {}
@@ -426,6 +447,9 @@ class Understanding:
             if entity.type not in UNMATCHED:
                 values.setdefault(entity.type, set()).update(entity.values)
         present = set(values)
+        required_from = {k: set(v) for k, v in values.items()}
+        for kind, extra in (known or {}).items():
+            required_from.setdefault(kind, set()).update(extra)
         other_membership = self._about_other_membership(parse)
         # entity types whose only values are bodies (the EU, ASEAN) rather than countries
         bodies_only = {
@@ -440,9 +464,11 @@ class Understanding:
         for intent, similarity in best.items():
             info = self.intents[intent]
             required, valued = needs[intent]
-            if required and not any(kind in values for kind in required):
+            if required and not any(kind in required_from for kind in required):
                 continue
-            if any(n.type in values and n.value not in values[n.type] for n in valued):
+            if any(
+                n.type in required_from and n.value not in required_from[n.type] for n in valued
+            ):
                 continue
             if other_membership and "country" in info.accepts:
                 continue  # a question about the EU or ASEAN itself, not about ASEM
