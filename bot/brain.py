@@ -86,6 +86,9 @@ does not refer back: a self-contained question is not bent by the context."""
 PART_SHOWN = 80
 MAX_PART_BUTTONS = 6
 PART_UNKNOWN = msg("part_unknown")
+SMALLTALK = "smalltalk."
+"""Greetings, thanks, questions about the bot: never the answer when a message asks more, and
+never said unasked in a group."""
 
 
 def _cues(nlu: Understanding, lexicon: object) -> Cues:
@@ -134,7 +137,7 @@ class Brain:
                 replies.append(self.decline(lang))
                 continue
             readings = [self._answer_one(t, lang, topics) for t in segments.readings(i)]
-            reply = max(readings, key=lambda r: (r.answered, r.confidence))
+            reply = max(readings, key=self._reading_rank)
             replies.append(reply)
             if isinstance(reply.topic, Topic):
                 topics.append(reply.topic)
@@ -143,6 +146,12 @@ class Brain:
         if len([r for r in replies if r.answered]) == 1 and not replies[0].answered:
             return next(r for r in replies if r.answered)  # one question among chatter-parts
         return self._combine(replies, segments.questions, lang)
+
+    @staticmethod
+    def _reading_rank(reply: Reply) -> tuple[bool, bool, float]:
+        """The best of several readings: answered, about ASEM rather than small talk, sure."""
+        chatter = (reply.intent or "").startswith(SMALLTALK)
+        return (reply.answered, not chatter, reply.confidence)
 
     def _leans_back(self, segments: Segments, i: int, lang: str) -> bool:
         """Question ``i`` refers back to the one before it ("and which countries are in it")."""

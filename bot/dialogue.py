@@ -103,13 +103,20 @@ def relative_meeting(kb: KnowledgeBase, parse: Parse, topic: Topic, cues: Cues) 
 
 
 def listed_item(parse: Parse, topic: Topic) -> tuple[str, str] | None:
-    """ "the second one", "the 3rd": an item of the list the topic showed."""
-    if not topic.listed or parse.of_type("meeting"):
+    """ "the second one", "the 3rd": an item of the list the topic showed; after one meeting,
+    the meeting of that number in its series ("the first finance ministers' meeting? and the
+    3rd one?")."""
+    if parse.of_type("meeting"):
         return None
     for token in parse.tokens:
-        if is_ordinal(token):
-            n = int(token[1:])
+        if not is_ordinal(token):
+            continue
+        n = int(token[1:])
+        if topic.listed:
             return topic.listed[n - 1] if 1 <= n <= len(topic.listed) else None
+        meetings = topic.values("meeting")
+        if len(meetings) == 1:
+            return ("meeting", f"{meetings[0].partition('_')[0]}_{n}")
     return None
 
 

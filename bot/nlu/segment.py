@@ -30,12 +30,21 @@ class Segments:
     questions: tuple[str, ...]  # the parts that ask something, in order (at most three)
     background: str = ""  # the rest: greetings, introductions, context
     whole: tuple[str, ...] = ()  # each question with the words before it in its sentence
+    before: tuple[str, ...] = ()  # the sentence before each question, if it asks nothing
 
     def readings(self, i: int) -> tuple[str, ...]:
-        """The ways to read question ``i``: trimmed, and whole when that differs (the words
-        before a question may be chatter or part of it: "Of the 53 partners, how many...")."""
+        """The ways to read question ``i``: trimmed; whole, when that differs (the words
+        before a question may be chatter or part of it: "Of the 53 partners, how many..."); and
+        after the sentence before it, which often says what "it" is ("For ASEM8 I have the
+        date but not the theme. What was it?")."""
+        found = [self.questions[i]]
         whole = self.whole[i] if i < len(self.whole) else self.questions[i]
-        return (self.questions[i],) if whole == self.questions[i] else (self.questions[i], whole)
+        if whole not in found:
+            found.append(whole)
+        before = self.before[i] if i < len(self.before) else ""
+        if before:
+            found.append(f"{before} {self.questions[i]}")
+        return tuple(found)
 
 
 class Segmenter:
@@ -65,7 +74,13 @@ class Segmenter:
             if chatter:
                 background.append(chatter)
         whole = tuple(asking[:MAX_QUESTIONS])
-        return Segments(tuple(questions), " ".join(background), whole)
+        before = tuple(
+            parts[parts.index(q) - 1]
+            if parts.index(q) > 0 and parts[parts.index(q) - 1] not in asking
+            else ""
+            for q in whole
+        )
+        return Segments(tuple(questions), " ".join(background), whole, before)
 
     def _trim(self, part: str) -> tuple[str, str]:
         """ "Good morning, I am a journalist, could you tell me X?" -> "could you tell me X?":

@@ -18,7 +18,7 @@ from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.brain import SURE_AT, Brain
+from bot.brain import SMALLTALK, SURE_AT, Brain
 from bot.channels.telegram.keyboards import HOME, parse_callback
 from bot.channels.telegram.runtime import (
     Services,
@@ -41,7 +41,6 @@ from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 
-SMALLTALK = "smalltalk."  # greetings, thanks, goodbyes: not said unasked in a group
 
 HELP = msg("tg_help")
 ASK_HINT = msg("tg_ask_hint")
