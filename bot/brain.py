@@ -74,8 +74,9 @@ WELCOME = msg("welcome")
 TITLE_ALL = msg("meetings_title_all")
 VERDICT = {"yes": msg("verdict_yes"), "no": msg("verdict_no"), "online": msg("verdict_online")}
 CLAIMABLE = frozenset(
-    {"city", "country", "region", "year", "month", "day", "group", "meeting", "meeting_kind"}
-)
+    {"city", "country", "region", "year", "month", "day", "group", "meeting", "meeting_kind",
+     "date", "event"}
+)  # fmt: skip
 """Kinds a yes/no question may claim of what it asks about ("was ASEM3 in Seoul?")."""
 CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
@@ -477,7 +478,7 @@ class Brain:
             if not kinds.KIND[entity.type].in_slots:  # named by the intent / not ASEM's
                 continue
             for value in entity.values:
-                if entity.type == "year" and entity.relation:
+                if entity.type in ("year", "date") and entity.relation:
                     value = f"{entity.relation}_{value}"
                 slots.append((entity.type, value))
         nlu = self.nlu[parse.lang]
@@ -561,6 +562,12 @@ class Brain:
         checked = {claim for claim in claims if claim[0] in stated}
         if any(claim not in reply.facts for claim in checked):
             return "no"
+        for kind, value in claims:
+            since = next((v for k, v in reply.facts if k == "since"), None)
+            if kind == "date" and since is not None:  # "was India a partner by FMM9?"
+                relation, _, day = value.rpartition("_")
+                if relation in ("before", "until", ""):
+                    return "yes" if since <= day else "no"
         checked |= {(e.type, v) for e in parse.described for v in e.values[:1]}
         if checked:
             if ("format", "virtual") in reply.facts and any(k == "city" for k, _ in checked):

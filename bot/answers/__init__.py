@@ -8,7 +8,16 @@ knowledge base carries its own ``answer`` (small talk, for instance) needs no co
 
 from __future__ import annotations
 
-from bot.answers import areas, asef, asem, cambodia, facts, meetings, partners  # noqa: F401
+from bot.answers import (  # noqa: F401  (importing them declares their composers)
+    areas,
+    asef,
+    asem,
+    cambodia,
+    events,
+    facts,
+    meetings,
+    partners,
+)
 from bot.answers.base import Answer, Context, Html
 from bot.answers.registry import Composer, declared
 

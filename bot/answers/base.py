@@ -22,7 +22,7 @@ from markupsafe import Markup as Html
 from markupsafe import escape
 
 from bot.declare import msg
-from bot.domain.kinds import Facts, meeting_code
+from bot.domain.kinds import Facts, meeting_code, parse_day
 from bot.knowledge import KnowledgeBase, MeetingRef
 from bot.reply import Button
 
@@ -125,6 +125,16 @@ class Context:
     @property
     def flags(self) -> set[str]:
         return set(self.values("flag"))
+
+    def days(self) -> list[tuple[str, dt.date]]:
+        """(relation, day) pairs of the dates a reference gave ("before Cambodia joined")."""
+        out = []
+        for value in self.values("date"):
+            relation, _, day = value.rpartition("_")
+            parsed = parse_day(day)
+            if parsed is not None:
+                out.append((relation, parsed))
+        return out
 
     def years(self) -> list[tuple[str, int]]:
         """(relation, year) pairs: relation is "", "after" or "before"."""

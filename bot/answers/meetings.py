@@ -308,6 +308,14 @@ def _filtered(ctx: Context, series: list[str]) -> tuple[list[MeetingRef], list[H
         }[relation]
         meetings = [m for m in meetings if test(m.start.year)]
         described.append(ctx.t(FILTER[relation], place=str(year), year=year))
+    for relation, day in ctx.days():
+        if relation in ("after", "since"):
+            meetings = [m for m in meetings if m.start > day]
+        else:
+            meetings = [m for m in meetings if m.end < day]
+        described.append(
+            ctx.t(FILTER[relation or "until"], place=ctx.date(day), year=ctx.date(day))
+        )
     meetings.sort(key=lambda m: (m.start, m.kind))
     return meetings, described
 

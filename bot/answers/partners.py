@@ -144,6 +144,11 @@ def partner_facts(ctx: Context, country_id: str) -> Facts:
     facts |= {("year", str(y)) for y in _joining_years(ctx, partner)}
     if joined.summit == kb.asem.founding.first_summit:
         facts.add(("flag", "founding"))
+    # a partner at the time of every meeting since it first took part ("was Croatia a
+    # partner at ASEM9?"), and since that day ("was India a partner by FMM9?")
+    since = kb.partner_since(partner)
+    facts |= {("meeting", mt.key) for mt in kb.all_meetings() if mt.start >= since}
+    facts.add(("since", since.strftime("%Y%m%d")))
     return frozenset(facts)
 
 

@@ -17,6 +17,7 @@ The order of :data:`KINDS` is the precedence when one name is several kinds at o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -65,6 +66,52 @@ def meeting_facts(kb: KnowledgeBase, meeting: MeetingRef) -> Facts:
         if end.month != start.month:
             facts.add(("day", str(end.day)))
     return frozenset(facts)
+
+
+Dates = tuple[dt.date, dt.date, str]
+"""When something happened: first day, last day, and how precise ("day", "month", "year")."""
+
+
+def dates_of(kb: KnowledgeBase, kind: str, value: str) -> Dates | None:
+    """When a thing a question names happened: a meeting, an event, ASEF's founding, a year,
+    a partner's joining (``country``), a date (``20041007``)."""
+    if kind == "meeting":
+        meeting = kb.meeting_by_key(value)
+        return (meeting.start, _last_day(meeting), meeting.precision) if meeting else None
+    if kind == "event" and value in kb.events:
+        event = kb.events[value]
+        return (event.start, event.end, event.precision)
+    if kind == "asef":
+        return (kb.asef.founded, kb.asef.founded, "day")
+    if kind == "country" and value in kb.partners:
+        day = kb.joined_date(kb.partners[value])
+        return (day, day, "day")
+    if kind == "year":
+        year = _year(value)
+        if year.isdigit():
+            return (dt.date(int(year), 1, 1), dt.date(int(year), 12, 31), "year")
+    if kind == "date":
+        day = parse_day(value.rpartition("_")[2])
+        return (day, day, "day") if day else None
+    return None
+
+
+def parse_day(value: str) -> dt.date | None:
+    """``20041007`` -> 7 October 2004 (the form dates take in actions)."""
+    try:
+        return dt.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _last_day(meeting: MeetingRef) -> dt.date:
+    """The last day a meeting known by month or year may have been."""
+    if meeting.precision == "year":
+        return dt.date(meeting.start.year, 12, 31)
+    if meeting.precision == "month":
+        following = meeting.start.replace(day=28) + dt.timedelta(days=4)
+        return following - dt.timedelta(days=following.day)
+    return meeting.end
 
 
 def _year(value: str) -> str:
@@ -163,6 +210,17 @@ KINDS: tuple[EntityKind, ...] = (
         in_slots=False,
     ),
     EntityKind(
+        "event",
+        "<e>",
+        "subject",
+        names=lambda kb: ((e.id, (e.name.en, e.name.km, *e.aliases)) for e in kb.events.values()),
+        exists=lambda kb, v: v in kb.events,
+        display=lambda kb, v, lang: kb.events[v].name.get(lang) if v in kb.events else None,
+        placeholders=("event",),
+        card="event.info",
+        card_rank=3,
+    ),
+    EntityKind(
         "organisation",
         "<o>",
         "contrast",
@@ -229,6 +287,17 @@ KINDS: tuple[EntityKind, ...] = (
         placeholders=("year",),
         card="meeting.by_year",
         card_rank=5,
+    ),
+    EntityKind(
+        "date",
+        "<y>",  # matched as a year: "before Cambodia joined" works like "before 2004"
+        "detail",
+        names=lambda kb: (),  # made from a reference ("before Cambodia joined")
+        exists=lambda kb, v: (
+            v.rpartition("_")[0] in ("", "after", "since", "before", "until")
+            and parse_day(v.rpartition("_")[2]) is not None
+        ),
+        display=lambda kb, v, lang: None,
     ),
     EntityKind(
         "month",

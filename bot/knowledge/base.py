@@ -67,6 +67,26 @@ class MeetingRef:
 
 
 @dataclass(frozen=True)
+class EventRef:
+    """Something dated that questions name: a record of cambodia.yaml's events, or a fact of
+    facts.yaml with ``names`` and a date ("the EU's endorsement of the summit")."""
+
+    id: str
+    name: m.Text
+    aliases: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+    precision: str
+    city: str | None = None
+    text: m.Text | None = None  # what happened, for a record; a fact answers for itself
+    fact: str | None = None  # the fact's id
+
+    @property
+    def record(self) -> EventRef:  # a meeting's facts and an event's dates read alike
+        return self
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Immutable, validated facts. Build it with :func:`bot.knowledge.load_knowledge`."""
 
@@ -87,6 +107,7 @@ class KnowledgeBase:
     cambodia: m.Cambodia
     questions: tuple[m.Question, ...]
     facts: MappingProxyType[str, m.Fact]
+    events: MappingProxyType[str, EventRef]
     messages: MappingProxyType[str, m.Text]
     lexicons: MappingProxyType[str, m.Lexicon]
     # where records are written, for problems found after loading: ("intent", name) or
@@ -145,6 +166,7 @@ class KnowledgeBase:
             cambodia=files["cambodia.yaml"].cambodia,
             questions=questions,
             facts=index(facts),
+            events=MappingProxyType(_events(files["cambodia.yaml"].cambodia, facts)),
             messages=MappingProxyType(
                 {k: v for f in files.values() for k, v in getattr(f, "messages", {}).items()}
             ),
@@ -221,9 +243,22 @@ class KnowledgeBase:
         return tuple(p for p in self.partners.values() if self.partner_region(p.id) == region_id)
 
     def joined_year(self, partner: m.Partner) -> int:
+        return self.joined_date(partner).year
+
+    def joined_date(self, partner: m.Partner) -> dt.date:
+        """The day a partner joined: its admission day, or its first summit's."""
         if partner.joined.date:
-            return partner.joined.date.year
-        return self.summits[partner.joined.summit - 1].start.year
+            return partner.joined.date
+        return self.summits[partner.joined.summit - 1].start
+
+    def partner_since(self, partner: m.Partner) -> dt.date:
+        """The day it first took part as a partner: for the 2006-2008 enlargement, the FMM
+        that welcomed the new partners (May 2007), before their first summit (2008)."""
+        joined = self.joined_date(partner)
+        if partner.joined.welcomed_at_fmm:
+            welcomed = self.fmms[partner.joined.welcomed_at_fmm - 1].start
+            return min(joined, welcomed)
+        return joined
 
     def country_name(self, country_id: str, lang: str = "en", *, in_text: bool = False) -> str:
         """The country's name; ``in_text``: as written inside a sentence ("the Netherlands")."""
@@ -283,6 +318,27 @@ class KnowledgeBase:
             (len(self.sources), "sources"),
         ]
         return ", ".join(f"{n} {label}" for n, label in counts)
+
+
+def _events(cambodia: m.Cambodia, facts: tuple[m.Fact, ...]) -> dict[str, EventRef]:
+    found: dict[str, EventRef] = {}
+    for event in (*cambodia.asef_events, cambodia.asem_day_celebration):
+        found[event.id] = EventRef(
+            event.id, event.name, event.aliases, event.start, event.end, "day", event.city,
+            event.text,
+        )  # fmt: skip
+    for fact in facts:
+        if fact.names and fact.start is not None:
+            name = m_text(fact.names[0])
+            end = fact.end or fact.start
+            found[fact.id] = EventRef(
+                fact.id, name, fact.names, fact.start, end, fact.precision, fact=fact.id
+            )
+    return found
+
+
+def m_text(en: str) -> m.Text:
+    return Record("Text", {"en": en, "km": None, "km_unreviewed": False})  # type: ignore[return-value]
 
 
 FACT = "fact."

@@ -196,6 +196,20 @@ def _partial_date(value: object) -> tuple[object, Precision]:
     return value, "day"
 
 
+def _read_partial_start(data: object) -> object:
+    if isinstance(data, dict) and data.get("start") is not None and "precision" not in data:
+        start, precision = _partial_date(data["start"])
+        data = {**data, "start": start, "precision": precision}
+    return data
+
+
+def _check_dates(start: dt.date | None, end: dt.date | None, precision: str) -> None:
+    if end is not None and precision != "day":
+        raise ValueError("something known only by month or year has no 'end'")
+    if start is not None and end is not None and end < start:
+        raise ValueError(f"end {end} is before start {start}")
+
+
 class Meeting(Sourced):
     """One meeting of a series: a summit, an FMM, an Economic Ministers' Meeting...
 
@@ -218,18 +232,12 @@ class Meeting(Sourced):
 
     @model_validator(mode="before")
     @classmethod
-    def _read_partial_start(cls, data: object) -> object:
-        if isinstance(data, dict) and "start" in data and "precision" not in data:
-            start, precision = _partial_date(data["start"])
-            data = {**data, "start": start, "precision": precision}
-        return data
+    def _partial_start(cls, data: object) -> object:
+        return _read_partial_start(data)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Meeting:
-        if self.end is not None and self.precision != "day":
-            raise ValueError("a meeting known only by month or year has no 'end'")
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+        _check_dates(self.start, self.end, self.precision)
         if self.city is not None and self.country is not None:
             raise ValueError("give 'city' (its country comes from cities.yaml) or 'country'")
         if self.format == "in_person" and self.city is None and self.country is None:
@@ -474,7 +482,12 @@ class Contribution(Sourced):
 
 
 class Event(Sourced):
+    """Something that happened on a date, which questions may name ("the Siem Reap training")
+    and relate to others ("which FMM took place in the same year?")."""
+
+    id: Id
     name: Text
+    aliases: Aliases = ()
     city: Id
     start: dt.date
     end: dt.date
@@ -534,6 +547,23 @@ class Fact(Sourced):
     about: tuple[Need, ...] = ()
     verified: bool = True
     as_of: dt.date | None = None
+    # a fact that is an event people name and date: "the EU's endorsement" (6 March 1995)
+    names: Aliases = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    precision: Precision = "day"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_start(cls, data: object) -> object:
+        return _read_partial_start(data)
+
+    @model_validator(mode="after")
+    def _dated_names(self) -> Fact:
+        _check_dates(self.start, self.end, self.precision)
+        if self.names and self.start is None:
+            raise ValueError("a fact with 'names' is an event: give its 'start' date")
+        return self
 
 
 class FactsFile(Strict):
@@ -572,6 +602,7 @@ class Lexicon(Strict):
     requests: tuple[NonEmpty, ...] = ()
     lead_ins: tuple[NonEmpty, ...] = ()
     joins: tuple[NonEmpty, ...] = ()
+    references: dict[Id, tuple[NonEmpty, ...]] = {}
     refers: tuple[NonEmpty, ...] = ()
     substitutes: tuple[NonEmpty, ...] = ()
     next_words: tuple[NonEmpty, ...] = ()

@@ -24,6 +24,7 @@ from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS, UNMATCHED, meet
 from bot.knowledge import KnowledgeBase
 from bot.nlu.entities import Entity, EntityExtractor, SeriesCodes, build_gazetteer
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
+from bot.nlu.references import References
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge.models import Question
@@ -110,8 +111,11 @@ class Parse:
 
     @property
     def read_as_meeting(self) -> bool:
-        """A meeting was read from its description ("the Bali FMM")."""
-        return any(e.type == "meeting" and e.relation == "described" for e in self.entities)
+        """A thing was read from a description or a reference ("the Bali FMM", "the summit
+        after FMM11", "before Cambodia joined")."""
+        return any(
+            e.relation in ("described", "referred") or e.type == "date" for e in self.entities
+        )
 
     def of_type(self, entity_type: str) -> list[Entity]:
         return [e for e in self.entities if e.type == entity_type]
@@ -140,6 +144,7 @@ class Understanding:
         gazetteer = build_gazetteer(kb, self.normalise, lang)
         codes = SeriesCodes.from_kb(kb, self.normalise)
         self.extract = EntityExtractor(gazetteer, self.normalise, codes)
+        self.references = References(kb, self.normalise, kb.lexicons[lang])
         self._series_with_meetings = frozenset(s for s in kb.series if kb.meetings(s))
         self._main_series = kb.main_series
         self._distinctive = frozenset(s.id for s in kb.series.values() if s.distinctive)
@@ -166,7 +171,7 @@ class Understanding:
         accepts: set[str] = set()
         needs = tuple(Need.parse(n) for n in question.needs)
         for example in question.examples:
-            parse = self._parse_only(example)
+            parse = self._parse_only(example, refer=False)
             accepts.update(e.type for e in parse.entities)
             self._examples.append((question.intent, tuple(parse.slotted)))
         accepts.update(n.type for n in needs)
@@ -215,12 +220,14 @@ class Understanding:
         those entities become that meeting. Returns the entities
         and the token positions the merged parts covered (left out of matching).
         """
-        if any(e.type == "meeting" for e in entities):
-            return entities, set()
+        named = [e for e in entities if e.type == "meeting"]
+        if named and not self.references.relation_between(tokens, named, entities):
+            return entities, set()  # "ASEM5 in Hanoi": a meeting named, its place a detail
         kinds = [e for e in entities if e.type == "meeting_kind"]
         if any(v not in self._series_with_meetings for e in kinds for v in e.values):
             return entities, set()
-        places = [e for e in entities if e.type in ("city", "country")]
+        joining = self.references.joining(tokens, entities)  # "before Cambodia joined"
+        places = [e for e in entities if e.type in ("city", "country") and e not in joining]
         years = [e for e in entities if e.type == "year" and not e.relation]
         # a kind must be named ("the Bali FMM"); "asem" alone will do only right beside a
         # year ("asem 2014"), never with a country ("is Japan in ASEM" is not FMM7 in Kyoto)
@@ -245,7 +252,10 @@ class Understanding:
         ]
         if len(found) != 1:
             return entities, set()
-        parts = [*kinds, *places, *years]
+        # only the series the meeting is of: in "the summit after the New Delhi FMM" the
+        # summit stays a series of its own
+        series = found[0].partition("_")[0]
+        parts = [*[e for e in kinds if series in e.values], *places, *years]
         anchor = min(parts, key=lambda e: e.start)
         merged = Entity(
             "meeting", (found[0],), anchor.start, anchor.end, anchor.text, relation="described"
@@ -276,7 +286,11 @@ class Understanding:
                 kept.append(entity)
         return kept, covered, described
 
-    def _parse_only(self, text: str, *, describe: bool = True) -> Parse:
+    def _parse_only(self, text: str, *, describe: bool = True, refer: bool = True) -> Parse:
+        """Tokens, entities and slots of ``text``. ``describe``: read "the Bali FMM" as FMM5;
+        ``refer``: resolve references ("the summit after FMM11"), which examples never do:
+        "at which summit did Cambodia join" teaches how a joining is asked, whatever summit
+        it names."""
         tokens = self.normalise(text)
         entities = self.extract(tokens)
         covered: set[int] = set()
@@ -284,6 +298,9 @@ class Understanding:
             entities, covered = self._meeting_by_description(tokens, entities)
         entities, dropped, described = self._absorb_details(entities)
         covered |= dropped
+        if describe and refer:
+            entities, referred = self.references(tokens, entities)
+            covered |= referred
         # days and months narrow or check what is asked; they do not say which fact
         covered |= {i for e in entities if e.type in UNMATCHED for i in range(e.start, e.end)}
         slotted: list[str] = []
@@ -296,7 +313,7 @@ class Understanding:
                 continue
             entity = by_start.get(i)
             if entity:
-                if entity.type == "year" and entity.relation:  # "after 2010": a list, not a year
+                if entity.type in ("year", "date") and entity.relation:  # "after 2010": a list
                     slotted.append(entity.relation)
                 slotted.append(SLOT[entity.type])
                 i = entity.end
@@ -343,6 +360,7 @@ class Understanding:
         if parse.read_as_meeting:
             # "the Bali FMM" is FMM5, but in "at which summit did Cambodia join" the summit and
             # Cambodia are two things: both readings are scored, the plainer one wins ties
+            # (the same for references: "the summit after FMM11")
             plain = self._parse_only(text, describe=False)
             plain.candidates = self.rank(plain)
             best = parse.candidates[0].score if parse.candidates else 0.0
