@@ -124,10 +124,12 @@ def hosted(ctx: Context, country_id: str) -> list[MeetingRef]:
     return [mt for mt in ctx.kb.all_meetings() if ctx.kb.meeting_country(mt) == country_id]
 
 
-def partner_facts(ctx: Context, country_id: str) -> Facts:
+def partner_facts(ctx: Context, country_id: str, *, as_of: bool = False) -> Facts:
     """What the records say of a country that a yes/no question may name: whether it is a
-    partner, its group and region, when it joined (each year of a joining in stages, the
-    summits), and whether it is a founding partner."""
+    partner, its group and region, whether it is a founding partner, and either when it
+    joined (each year of a joining in stages, and those summits: "did Australia join at
+    ASEM8?") or, ``as_of``, every year and meeting it has been a partner at ("was Croatia a
+    partner at ASEM9?", "was Kazakhstan in ASEM in 2018?")."""
     kb = ctx.kb
     partner = kb.partners.get(country_id)
     if partner is None:
@@ -137,22 +139,25 @@ def partner_facts(ctx: Context, country_id: str) -> Facts:
     if region:
         facts.add(("region", region))
     joined = partner.joined
+    if joined.summit == kb.asem.founding.first_summit:
+        facts.add(("flag", "founding"))
+    if as_of:
+        since = kb.partner_since(partner)
+        facts |= {("meeting", mt.key) for mt in kb.all_meetings() if mt.start >= since}
+        facts |= {("year", str(y)) for y in range(since.year, max(since.year, ctx.today.year) + 1)}
+        facts.add(("since", since.strftime("%Y%m%d")))
+        return frozenset(facts)
     summits = [joined.summit, joined.decided_at_summit]
     facts |= {("meeting", f"summit_{n}") for n in summits if n}
     if joined.welcomed_at_fmm:
         facts.add(("meeting", f"fmm_{joined.welcomed_at_fmm}"))
     facts |= {("year", str(y)) for y in _joining_years(ctx, partner)}
-    if joined.summit == kb.asem.founding.first_summit:
-        facts.add(("flag", "founding"))
-    # a partner at the time of every meeting since it first took part ("was Croatia a
-    # partner at ASEM9?"), and since that day ("was India a partner by FMM9?")
-    since = kb.partner_since(partner)
-    facts |= {("meeting", mt.key) for mt in kb.all_meetings() if mt.start >= since}
-    facts.add(("since", since.strftime("%Y%m%d")))
     return frozenset(facts)
 
 
-def _each_country(ctx: Context, render: Callable[[m.Partner], Html]) -> Answer:
+def _each_country(
+    ctx: Context, render: Callable[[m.Partner], Html], *, as_of: bool = False
+) -> Answer:
     parts: list[Html] = []
     for country_id in ctx.countries:
         partner = ctx.kb.partners.get(country_id)
@@ -161,7 +166,7 @@ def _each_country(ctx: Context, render: Callable[[m.Partner], Html]) -> Answer:
     if len(ctx.countries) == 1 and ctx.countries[0] in ctx.kb.partners:
         label = ctx.kb.country_name(ctx.countries[0], ctx.lang)
         buttons = (Button(label, card(ctx.countries[0])),)
-    facts = frozenset(f for c in ctx.countries for f in partner_facts(ctx, c))
+    facts = frozenset(f for c in ctx.countries for f in partner_facts(ctx, c, as_of=as_of))
     exists = all(c in ctx.kb.partners for c in ctx.countries)
     return Answer(paras(parts), buttons=buttons, facts=facts, exists=exists)
 
@@ -172,13 +177,22 @@ def is_member(ctx: Context) -> Answer:
     if ctx.countries:
         if ctx.values("group"):  # "is Norway in the EU?": its group first
             return _each_country(
-                ctx, lambda partner: sentence(group_line(ctx, partner), membership(ctx, partner))
+                ctx,
+                lambda partner: sentence(group_line(ctx, partner), membership(ctx, partner)),
+                as_of=True,
+            )
+        if ctx.meetings or ctx.days() or ctx.years():  # "was Croatia a partner at ASEM9?"
+            return _each_country(
+                ctx,
+                lambda partner: sentence(joining(ctx, partner), group_line(ctx, partner)),
+                as_of=True,
             )
         return _each_country(
             ctx,
             lambda partner: sentence(
                 membership(ctx, partner), group_line(ctx, partner), joining(ctx, partner)
             ),
+            as_of=True,
         )
     parts: list[Html] = []
     for group_id in ctx.values("group"):
@@ -233,7 +247,7 @@ def info(ctx: Context) -> Answer:
             card_lines += extra_lines
             buttons += extra_buttons
         parts.append(lines(card_lines))
-    facts = frozenset(f for c in ctx.countries for f in partner_facts(ctx, c))
+    facts = frozenset(f for c in ctx.countries for f in partner_facts(ctx, c, as_of=True))
     exists = all(c in ctx.kb.partners for c in ctx.countries)
     return Answer(
         paras(parts),

@@ -148,6 +148,10 @@ class Understanding:
         self._series_with_meetings = frozenset(s for s in kb.series if kb.meetings(s))
         self._main_series = kb.main_series
         self._distinctive = frozenset(s.id for s in kb.series.values() if s.distinctive)
+        lexicon = kb.lexicons[lang]
+        self.question_words = frozenset(
+            t for w in getattr(lexicon, "question_words", ()) for t in self.normalise.basic(w)
+        )
         # (series, key, city, country, year) of every meeting, to read "the Bali FMM" as FMM5
         self._meetings = [
             (m.kind, m.key, m.record.city, kb.meeting_country(m), m.start.year)
@@ -343,16 +347,20 @@ class Understanding:
             slotted,
             distinctive=self._distinctive,
             described=described,
-            yes_no=self._asks_yes_or_no(tokens),
+            yes_no=self._asks_yes_or_no(text, tokens),
         )
 
-    def _asks_yes_or_no(self, tokens: list[str]) -> bool:
-        """ "Was ASEM3 in Seoul?", "asem 13 was in june right?", "pakistan in asem or not"."""
+    def _asks_yes_or_no(self, text: str, tokens: list[str]) -> bool:
+        """ "Was ASEM3 in Seoul?", "asem 13 was in june right?", "pakistan in asem or not",
+        "switzerland partner at asem8??" (a question with no question word)."""
         if not tokens:
             return False
         if tokens[0] in self.normalise.yes_no:
             return True
-        return any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag)
+        if any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag):
+            return True
+        asking = text.rstrip().endswith("?")
+        return asking and len(tokens) >= 3 and not set(tokens) & self.question_words
 
     def parse(self, text: str) -> Parse:
         parse = self._parse_only(text)
