@@ -464,6 +464,8 @@ class Brain:
         words = set(parse.words) - {"asem"}  # "cambodia asem" names Cambodia alone
         if (alone and words) or not parse.entities or parse.of_type("organisation"):
             return None
+        if parse.elsewhere:  # "is Cambodia in ASEAN?": ASEAN's membership, not ASEM's
+            return None
         types = {e.type for e in parse.entities}
         if not alone and len(types - {"year"}) != 1:
             return None

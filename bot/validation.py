@@ -35,7 +35,8 @@ TEMPLATE_FIELDS = frozenset(
         "decided", "decided_place", "decided_year", "names", "description", "what", "number",
         "amount", "since", "url", "partners", "pillars", "proposers", "month", "percent",
         "label", "day", "countries", "asia", "europe", "institutions", "area", "kinds", "time",
-        "zone", "question", "event",
+        "zone", "question", "event", "first_date", "second", "second_date", "years",
+        "months", "difference", "today",
     }
 )  # fmt: skip
 """Every value the code fills into a message template: a misspelt ``{meting}`` is reported."""

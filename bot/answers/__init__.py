@@ -17,6 +17,7 @@ from bot.answers import (  # noqa: F401  (importing them declares their composer
     facts,
     meetings,
     partners,
+    time,
 )
 from bot.answers.base import Answer, Context, Html
 from bot.answers.registry import Composer, declared

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,9 @@ PARTNER_HOSTED = msg("partner_hosted")
 PARTNERS_IN_REGION = msg("partners_in_region")
 PARTNERS_FOUNDING = msg("partners_founding")
 PARTNERS_AS_OF = msg("partners_as_of")
+PARTNERS_AT = msg("partners_at")
+AT_MEETING = msg("at_meeting")
+ON_DAY = msg("on_day")
 PARTNERS_JOINED_AT = msg("partners_joined_at")
 PARTNER_GROUP_LIST = msg("partner_group_list")
 PARTNER_LIST_HEADER = msg("partner_list_header")
@@ -139,8 +143,9 @@ def partner_facts(ctx: Context, country_id: str, *, as_of: bool = False) -> Fact
     if region:
         facts.add(("region", region))
     joined = partner.joined
-    if joined.summit == kb.asem.founding.first_summit:
-        facts.add(("flag", "founding"))
+    # "was Croatia a founding member?": whether it is one is always stated
+    founding = joined.summit == kb.asem.founding.first_summit
+    facts.add(("flag", "founding" if founding else "later"))
     if as_of:
         since = kb.partner_since(partner)
         facts |= {("meeting", mt.key) for mt in kb.all_meetings() if mt.start >= since}
@@ -273,6 +278,12 @@ def _select(ctx: Context) -> tuple[list[m.Partner], Html]:
     elif regions:
         partners = [p for p in partners if kb.partner_region(p.id) in regions]
         what = ctx.t(PARTNERS_IN_REGION, region=ctx.join(ctx.name(kb.regions[r]) for r in regions))
+    # "how many partners at FMM10?", "partners when Cambodia joined": as of that day
+    moment = _moment(ctx)
+    if moment is not None and not ctx.flags & {"joining", "founding", "newest"}:
+        day, label = moment
+        partners = [p for p in partners if kb.partner_since(p) <= day]
+        return partners, ctx.t(PARTNERS_AT, what=what, when=label)
     rounds: set[int] = set()
     if "founding" in ctx.flags:
         rounds.add(1)
@@ -308,6 +319,19 @@ def _select(ctx: Context) -> tuple[list[m.Partner], Html]:
                 meetings=ctx.join(f"{code(ctx, s)} ({s.start.year})" for s in summits),
             )
     return partners, what
+
+
+def _moment(ctx: Context) -> tuple[dt.date, Html] | None:
+    """The day a list of partners is asked as of: a meeting's (the partners at it), or a date
+    a reference gave ("when Cambodia joined", "by 2008")."""
+    if len(ctx.meetings) == 1 and not ctx.countries:
+        meeting = ctx.meetings[0]
+        dates = ctx.meeting_dates(meeting)
+        return meeting.end, ctx.t(AT_MEETING, meeting=code(ctx, meeting), dates=dates)
+    for relation, day in ctx.days():
+        if relation in ("until", "before", ""):
+            return day, ctx.t(ON_DAY, date=ctx.date(day))
+    return None
 
 
 def _joining_years(ctx: Context, partner: m.Partner) -> set[int]:

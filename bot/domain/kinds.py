@@ -168,7 +168,12 @@ KINDS: tuple[EntityKind, ...] = (
         "meeting",
         "<m>",
         "subject",
-        names=lambda kb: (),  # named by code and number ("ASEM7"), read from the series
+        # named by code and number ("ASEM7"), read from the series, and by their themes
+        names=lambda kb: (
+            (m.key, (m.record.theme.en, m.record.theme.km))
+            for m in kb.all_meetings()
+            if m.record.theme
+        ),
         exists=lambda kb, v: kb.meeting_by_key(v) is not None,
         display=_meeting_display,
         placeholders=("meeting",),
@@ -207,7 +212,6 @@ KINDS: tuple[EntityKind, ...] = (
         display=lambda kb, v, lang: kb.asef.name.get(lang),
         card="asef.about",
         card_rank=3,
-        in_slots=False,
     ),
     EntityKind(
         "event",

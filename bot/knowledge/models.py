@@ -593,6 +593,7 @@ class Lexicon(Strict):
     since: tuple[NonEmpty, ...] = ()
     before: tuple[NonEmpty, ...] = ()
     until: tuple[NonEmpty, ...] = ()
+    between: tuple[NonEmpty, ...] = ()
     flags: dict[Id, tuple[NonEmpty, ...]] = {}
     months: dict[NonEmpty, int] = {}
     ambiguous_months: tuple[NonEmpty, ...] = ()

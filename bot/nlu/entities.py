@@ -225,8 +225,18 @@ class EntityExtractor:
                 if i - back >= 0 and tokens[i - back] in self.normalise.relations:
                     relation, start = self.normalise.relations[tokens[i - back]], i - back
                     break
+            pair = i >= 2 and tokens[i - 1] in ("and", "to") and found and found[-1].end == i - 1
+            if pair and found[-1].relation in ("between", "since"):  # "between 2001 and 2005"
+                found[-1] = Entity("year", found[-1].values, found[-1].start, found[-1].end,
+                                   relation="since")  # fmt: skip
+                relation = "until"
             found.append(Entity("year", (token,), start, i + 1, relation=relation))
-        return found
+        return [
+            Entity("year", e.values, e.start, e.end, relation="since")
+            if e.relation == "between"
+            else e
+            for e in found
+        ]
 
     def _names(self, tokens: list[str], taken: set[int]) -> list[Entity]:
         found: list[Entity] = []
@@ -254,6 +264,8 @@ class EntityExtractor:
                 if any(k in taken for k in range(i, i + n)):
                     continue
                 span = tokens[i : i + n]
+                if n == 1 and span[0] in self.normalise.fillers:
+                    continue  # "us", "it": words first, names only when written in full
                 hits = (self.gaz.exact.get(tuple(span)) if starts_name else None) or (
                     self.gaz.joined.get("".join(span))
                     if starts_joined and self._joinable(span)

@@ -92,7 +92,7 @@ class Normaliser:
                 self.synonyms[key] = tuple(self.basic(replacement))
         self._synonym_len = max((len(k) for k in self.synonyms), default=1)
         self.relations: dict[str, str] = {}  # word before a year -> after/since/before/until
-        for relation in ("after", "since", "before", "until"):
+        for relation in ("after", "since", "before", "until", "between"):
             for word in getattr(lexicon, relation):
                 for token in self.basic(word):
                     self.relations[token] = relation

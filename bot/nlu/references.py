@@ -17,6 +17,7 @@ without references is scored too (bot.nlu.understand), so a rule that misreads l
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.domain.kinds import dates_of
@@ -40,6 +41,9 @@ class Words:
     host_city: tuple[tuple[str, ...], ...]
     joined: frozenset[str]
     filler: frozenset[str]  # words a reference may skip ("the", "shortly")
+    at_time: tuple[tuple[str, ...], ...]  # "when", "at the time of": as of that day
+    between: frozenset[str]
+    duration: tuple[tuple[str, ...], ...]  # "how many years", "how long": a span, not a filter
 
 
 def _phrases(normalise: Normaliser, words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
@@ -71,6 +75,9 @@ class References:
             host_city=_phrases(normalise, get("host_city")),
             joined=_words(normalise, get("joined")),
             filler=_words(normalise, get("filler")),
+            at_time=_phrases(normalise, get("at_time")),
+            between=_words(normalise, get("between")),
+            duration=_phrases(normalise, get("duration")),
         )
 
     def __call__(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
@@ -79,7 +86,14 @@ class References:
             return entities, set()
         covered: set[int] = set()
         entities = list(entities)
-        for rule in (self._joined_summit, self._host, self._same_year, self._order):
+        for rule in (
+            self._joined_summit,
+            self._host,
+            self._same_year,
+            self._between,
+            self._at_time,
+            self._order,
+        ):
             entities, used = rule(tokens, entities)
             covered |= used
         return sorted(entities, key=lambda e: e.start), covered
@@ -132,6 +146,12 @@ class References:
         summit"): the description after it is another meeting."""
         order = self.words.after | self.words.before
         return any(t in order for e in named for t in tokens[e.end : e.end + 3])
+
+    def order_between(self, tokens: list[str], first: Entity, second: Entity) -> bool:
+        """A word of order ("after", "before") lies between two things of the question."""
+        a, b = sorted((first, second), key=lambda e: e.start)
+        order = self.words.after | self.words.before
+        return any(t in order for t in tokens[a.end : b.start])
 
     def joining(self, tokens: list[str], entities: list[Entity]) -> list[Entity]:
         """The partners a question says joined ("before Cambodia joined"): not places."""
@@ -195,6 +215,60 @@ class References:
             used = set(range(start, end))
             return [e for e in entities if e is not anchor] + [entity], used
         return entities, set()
+
+    def _asks_duration(self, tokens: list[str]) -> bool:
+        return any(
+            tuple(tokens[i : i + len(p)]) == p
+            for p in self.words.duration
+            for i in range(len(tokens))
+        )
+
+    def _at_time(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
+        """ "how many partners were there when Cambodia joined": as of the day it joined."""
+        if self._asks_duration(tokens):
+            return entities, set()
+        for anchor, end in self._anchors(tokens, entities):
+            if anchor.type != "country":
+                continue  # a meeting is named as such ("partners at FMM10")
+            start = self._back(tokens, anchor.start, self.words.at_time)
+            if start <= 0:
+                continue  # "when did Cambodia join" asks when; "members when it joined" as of
+            dates = self._dates(anchor) if start >= 0 else None
+            if dates is None:
+                continue
+            value = dates[0].strftime("%Y%m%d")  # type: ignore[attr-defined]
+            entity = Entity("date", (value,), start, end, relation="until")
+            return [e for e in entities if e is not anchor] + [entity], set(range(start, end))
+        return entities, set()
+
+    def _between(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
+        """ "the FMMs between ASEM4 and ASEM5", "summits between 2001 and 2005": after the one,
+        before the other (a span asked for itself, "how many years between", is left whole)."""
+        if self._asks_duration(tokens):
+            return entities, set()
+        at = next((i for i, t in enumerate(tokens) if t in self.words.between), -1)
+        if at < 0:
+            return entities, set()
+        dated = [
+            e
+            for e in sorted(entities, key=lambda e: e.start)
+            if e.start > at and (e.type in ANCHORS or (e.type == "year" and not e.relation))
+        ][:2]
+        if len(dated) != 2:
+            return entities, set()
+        first, second = (self._dates(e) for e in dated)
+        if first is None or second is None:
+            return entities, set()
+        years = all(e.type == "year" for e in dated)
+        since = first[0] if years else first[1] + dt.timedelta(days=1)  # type: ignore[operator]
+        until = second[1] if years else second[0] - dt.timedelta(days=1)  # type: ignore[operator]
+        found = [
+            Entity("date", (since.strftime("%Y%m%d"),), at, dated[0].end, relation="since"),
+            Entity("date", (until.strftime("%Y%m%d"),), dated[1].start, dated[1].end,
+                   relation="until"),
+        ]  # fmt: skip
+        used = set(range(at, dated[1].end))
+        return [e for e in entities if all(e is not d for d in dated)] + found, used
 
     def _order(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
         """ "the summit right after FMM11" (one meeting), or "summits before Cambodia

@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowle
     from bot.knowledge.models import Question
 
 UNUSED_ENTITY_PENALTY = 20.0
-DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day"})
+REFERENCE_LEAD = 10.0  # how much better the plain reading must score than a reference's
+DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day", "meeting_kind"})
 """Details that may merely describe a named meeting ("ASEM5 in Hanoi in October 2004")."""
 SPECIFIC_BONUS = 4.0
 OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
@@ -108,6 +109,12 @@ class Parse:
     distinctive: frozenset[str] = frozenset()  # series whose name alone says ASEM (FMM, SOM)
     described: list[Entity] = field(default_factory=list)  # details of a named meeting
     yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
+    elsewhere: bool = False  # about another body: "is Cambodia in ASEAN?", "the G20 summit"
+
+    @property
+    def referred(self) -> bool:
+        """A thing was read from a reference ("before Cambodia joined")."""
+        return any(e.relation == "referred" or e.type == "date" for e in self.entities)
 
     @property
     def read_as_meeting(self) -> bool:
@@ -269,7 +276,7 @@ class Understanding:
         return sorted([*kept, merged], key=lambda e: e.start), covered
 
     def _absorb_details(
-        self, entities: list[Entity]
+        self, tokens: list[str], entities: list[Entity]
     ) -> tuple[list[Entity], set[int], list[Entity]]:
         """Drop the place and year that merely describe a named meeting: in "the Fifth ASEM
         Summit in Hanoi in 2004" the question is about ASEM5, not about Hanoi or 2004. Returns
@@ -281,8 +288,15 @@ class Understanding:
         kept: list[Entity] = []
         covered: set[int] = set()
         described: list[Entity] = []
+        named = [e for e in entities if e.type == "meeting"]
         for entity in entities:
             describes = entity.type in DESCRIBING and not entity.relation
+            if entity.type == "meeting_kind":
+                # "the theme of which summit was Quality of Life": the series of the meeting
+                # named, unless "the summit after ASEM5" asks for another of that series
+                describes = not any(
+                    self.references.order_between(tokens, entity, m) for m in named
+                )
             if describes and all((entity.type, v) in facts for v in entity.values):
                 covered.update(range(entity.start, entity.end))
                 described.append(entity)
@@ -300,7 +314,7 @@ class Understanding:
         covered: set[int] = set()
         if describe:
             entities, covered = self._meeting_by_description(tokens, entities)
-        entities, dropped, described = self._absorb_details(entities)
+        entities, dropped, described = self._absorb_details(tokens, entities)
         covered |= dropped
         if describe and refer:
             entities, referred = self.references(tokens, entities)
@@ -312,15 +326,15 @@ class Understanding:
         by_start = {e.start: e for e in entities}
         i = 0
         while i < len(tokens):
-            if i in covered:
-                i += 1
-                continue
-            entity = by_start.get(i)
-            if entity:
-                if entity.type in ("year", "date") and entity.relation:  # "after 2010": a list
+            entity = by_start.get(i)  # an entity made from covered words is still a slot
+            if entity and entity.type not in UNMATCHED:
+                if entity.type == "year" and entity.relation:  # "after 2010": a list
                     slotted.append(entity.relation)
                 slotted.append(SLOT[entity.type])
                 i = entity.end
+                continue
+            if i in covered or entity:
+                i += 1
                 continue
             token = tokens[i]
             i += 1
@@ -365,14 +379,17 @@ class Understanding:
     def parse(self, text: str) -> Parse:
         parse = self._parse_only(text)
         parse.candidates = self.rank(parse)
+        parse.elsewhere = self._about_another_body(parse) or self._about_other_membership(parse)
         if parse.read_as_meeting:
             # "the Bali FMM" is FMM5, but in "at which summit did Cambodia join" the summit and
-            # Cambodia are two things: both readings are scored, the plainer one wins ties
-            # (the same for references: "the summit after FMM11")
+            # Cambodia are two things: both readings are scored, the plainer one wins ties; a
+            # reference ("the summit after FMM11") is more specific and loses only clearly
             plain = self._parse_only(text, describe=False)
             plain.candidates = self.rank(plain)
+            plain.elsewhere = parse.elsewhere
             best = parse.candidates[0].score if parse.candidates else 0.0
-            if plain.candidates and plain.candidates[0].score >= best:
+            lead = REFERENCE_LEAD if parse.referred else 0.0
+            if plain.candidates and plain.candidates[0].score >= best + lead:
                 return plain
         return parse
 
