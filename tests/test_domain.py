@@ -107,7 +107,7 @@ def test_other_ministerial_meetings_are_answered_from_their_records() -> None:
 def test_a_misspelt_label_placeholder_is_reported_with_its_line(copy: Path) -> None:
     meetings = copy / "meetings.yaml"
     text = meetings.read_text(encoding="utf-8")
-    label = 'label: {en: "Where was {meeting} held?"}'
+    label = 'label: {en: "Where was {meeting} held?"'
     line = text[: text.index(label)].count("\n") + 1
     meetings.write_text(text.replace(label, label.replace("{meeting}", "{meting}")), "utf-8")
     problems = [str(p) for p in check_brain(load_knowledge(copy))]

@@ -164,7 +164,7 @@ def _bad_placeholder(copy: Path) -> tuple[str, int, str]:
 
 def _bad_html(copy: Path) -> tuple[str, int, str]:
     line = replace_in(
-        copy / "messages.yaml", 'note: {en: "<i>{text}</i>"}', 'note: {en: "<i>{text}"}'
+        copy / "messages.yaml", 'note: {en: "<i>{text}</i>"', 'note: {en: "<i>{text}"'
     )
     return "messages.yaml", line, "<i> is never closed"
 
