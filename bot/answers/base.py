@@ -221,4 +221,5 @@ class Context:
         if city.note:
             name = f"{name} ({city.note.get(self.lang)})"
         country = self.country(city.country)
-        return name if country == self.name(city) else f"{name}, {country}"
+        city_state = self.kb.country_name(city.country, "en") == city.name.en  # Singapore
+        return name if city_state else f"{name}, {country}"

@@ -28,7 +28,7 @@ def fold(text: str) -> str:
     return _NOT_WORD.sub("", kept.casefold())
 
 
-_NOT_WORD = re.compile(r"[\W_]+")
+_NOT_WORD = re.compile(r"[^\w\u1780-\u17ff]+|_")  # Khmer signs are letters, not punctuation
 
 
 class _Checker:
