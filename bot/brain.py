@@ -293,12 +293,27 @@ class Brain:
         if not candidates or best_score < SUGGEST_AT:
             return self.decline(lang, confidence=best_score / 100)
         best = candidates[0]
-        rival = next((c for c in candidates[1:] if family(c.intent) != family(best.intent)), None)
+        rival = next((c for c in candidates[1:] if self._rivals(parse, best, c)), None)
         margin = best.score - (rival.score if rival else 0.0)
         if best.score >= ANSWER_AT and margin >= MARGIN:
             intent = self._area_intent(parse, candidates) or best.intent
             return Action(intent, self._slots(parse, intent)), min(SURE, best.score / 100)
         return self._suggest(parse, candidates, lang)
+
+    def _rivals(self, parse: Parse, best: Candidate, other: Candidate) -> bool:
+        """Whether ``other`` is a different answer to weigh ``best`` against. Not when they
+        are of one family, nor a fact about the very thing the question names beside the
+        answer composed from that thing's record ("asem8 theme": the theme, or a fact about
+        it; either is right)."""
+        if family(other.intent) == family(best.intent):
+            return False
+        fact, record = (other, best) if other.intent.startswith(FACT) else (best, other)
+        if fact.intent.startswith(FACT) and not record.intent.startswith(FACT):
+            needs = self.nlu[parse.lang].intents[fact.intent].valued
+            named = {(e.type, v) for e in parse.entities for v in e.values}
+            if needs and all((n.type, n.value) in named for n in needs):
+                return False
+        return True
 
     def question_key(self, text: str, lang: str = "en") -> tuple[object, ...]:
         """What the answer to ``text`` depends on: two texts with the same key get the same
@@ -475,6 +490,8 @@ class Brain:
         return None
 
     def _slots(self, parse: Parse, intent: str) -> tuple[tuple[str, str], ...]:
+        if intent.startswith(FACT):
+            return ()  # a fact answers for itself, whatever the question names
         slots: list[tuple[str, str]] = []
         for entity in parse.entities:
             if not kinds.KIND[entity.type].in_slots:  # named by the intent / not ASEM's

@@ -29,6 +29,8 @@ from bot.nlu.references import References
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge.models import Question
 
+FACT = "fact."  # the intents of facts.yaml (bot.knowledge.base.FACT)
+ABOUT = frozenset({"meeting", "country", "event"})  # what a fact may be about
 UNUSED_ENTITY_PENALTY = 20.0
 REFERENCE_LEAD = 10.0  # how much better the plain reading must score than a reference's
 DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day", "meeting_kind"})
@@ -181,10 +183,17 @@ class Understanding:
     def _add_question(self, question: Question) -> None:
         accepts: set[str] = set()
         needs = tuple(Need.parse(n) for n in question.needs)
+        named: list[set[tuple[str, str]]] = []
         for example in question.examples:
             parse = self._parse_only(example, refer=False)
             accepts.update(e.type for e in parse.entities)
+            named.append({(e.type, e.value) for e in parse.entities if e.type in ABOUT})
             self._examples.append((question.intent, tuple(parse.slotted)))
+        if question.intent.startswith(FACT) and not needs and named:
+            # a fact whose every example names the same meeting (partner, event) is about
+            # it: "was ASEM5 7-9 October?" is not asked of another summit
+            common = set.intersection(*named)
+            needs = tuple(Need(kind, value) for kind, value in sorted(common))
         accepts.update(n.type for n in needs)
         self.intents[question.intent] = IntentInfo(question.intent, needs, frozenset(accepts))
 
@@ -523,7 +532,9 @@ class Understanding:
             if any(n.value in values.get(n.type, ()) for n in valued):
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             candidates.append(Candidate(intent, max(0.0, score), raw))
-        candidates.sort(key=lambda c: -c.score)
+        # best first; on a tie the answer composed from the records before a fact's prose,
+        # then by name, so that the order never depends on the order of a set
+        candidates.sort(key=lambda c: (-c.score, c.intent.startswith(FACT), c.intent))
         return candidates
 
     @staticmethod
