@@ -106,11 +106,16 @@ class Brain:
     def __init__(self, kb: KnowledgeBase, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.kb = kb
         self.today = today
-        self.nlu = {lang: Understanding(kb, lang) for lang in kb.lexicons}
-        self.segment = {
-            lang: Segmenter(nlu.normalise, kb.lexicons[lang]) for lang, nlu in self.nlu.items()
-        }
-        self.cues = {lang: _cues(nlu, kb.lexicons[lang]) for lang, nlu in self.nlu.items()}
+        # One understanding serves every language: Khmer is read into the same canonical
+        # (English) words (bot.nlu.khmer), so a question is understood whatever the reply
+        # language, and the cues of the English lexicon find its questions and follow-ups;
+        # ``lang`` chooses the language of the reply.
+        understanding = Understanding(kb)
+        segment = Segmenter(understanding.normalise, kb.lexicons["en"])
+        cues = _cues(understanding, kb.lexicons["en"])
+        self.nlu = dict.fromkeys(kb.lexicons, understanding)
+        self.segment = dict.fromkeys(kb.lexicons, segment)
+        self.cues = dict.fromkeys(kb.lexicons, cues)
 
     # -- the doors in --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS, UNMATCHED, meeting_facts
 from bot.knowledge import KnowledgeBase
 from bot.nlu.entities import Entity, EntityExtractor, SeriesCodes, build_gazetteer
+from bot.nlu.khmer import KhmerReader
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
 from bot.nlu.references import References
 
@@ -147,7 +148,9 @@ class Understanding:
 
     def __init__(self, kb: KnowledgeBase, lang: str = "en") -> None:
         self.lang = lang
-        self.normalise = Normaliser(kb.lexicons[lang], _meeting_words(kb))
+        self.normalise = Normaliser(
+            kb.lexicons[lang], _meeting_words(kb), khmer=KhmerReader.from_kb(kb)
+        )
         gazetteer = build_gazetteer(kb, self.normalise, lang)
         codes = SeriesCodes.from_kb(kb, self.normalise)
         self.extract = EntityExtractor(gazetteer, self.normalise, codes)
