@@ -418,7 +418,8 @@ def _add_lexicon(
     mixed: dict[str, str],
 ) -> None:
     """The ``km`` lexicon: Khmer-script entries go to ``words``, romanised ones to ``latin``.
-    A word of the lexicon wins over a name spelt the same."""
+    A name already there wins over a word of the lexicon spelt the same: the knowledge files
+    say what a name names (អង់គ្លេស is an alias of the United Kingdom)."""
 
     def add(phrase: str, canonical: str) -> None:
         if has_khmer(phrase) and re.search("[A-Za-z]", phrase):
@@ -426,7 +427,7 @@ def _add_lexicon(
         elif has_khmer(phrase):
             key = _key(phrase)
             if key:
-                words[key] = canonical
+                words.setdefault(key, canonical)
         else:
             key = tuple(fold_latin(w) for w in _latin_words(phrase))
             if key:
