@@ -45,6 +45,10 @@ if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowle
     from bot.knowledge.models import Lexicon
 
 MEMO_SIZE = 20_000  # unknown stretches remembered by the fuzzy matcher
+YES_NO = "yesnotag"
+"""Stands for a yes/no particle (មែនទេ, ដែរឬទេ, men te) while reading: Khmer asks yes or no
+with a particle at the end, English with a verb in front, so a question ending with one is
+read as English asks it ("ASEFនៅសិង្ហបុរីមែនទេ" -> "is asef in singapore")."""
 
 # -- Khmer script: characters and normalisation --------------------------------------------------
 
@@ -295,19 +299,45 @@ class KhmerReader:
             text = self._mixed_pattern.sub(lambda m: f" {self.mixed[m[0].casefold()]} ", text)
         text = _DAY_NUMBER.sub(r" day \1 ", text)  # ថ្ងៃទី១០: the 10th (of a month)
         text = _ORDINAL_NUMBER.sub(r" \1th ", text)  # លើកទី៣, ទី៣: the third
-        return _KHMER_RUN.sub(lambda m: f" {self._read_run(m[0])} ", text)
+        text = _KHMER_RUN.sub(lambda m: f" {self._read_run(m[0])} ", text)
+        return _yes_no_first(text.split())
 
     def _read_run(self, run: str) -> str:
-        pieces = self.segment("".join(run.split()))
+        pieces = self._respell(self.segment("".join(run.split())))
         out: list[str] = []
         for piece, canonical in pieces:
-            if canonical is None:
-                canonical = self._misspelt(piece)
             if canonical is None:
                 out.append(piece)  # unknown: kept, as one word
             elif canonical:
                 out.append(canonical)
         return " ".join(out)
+
+    def _respell(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """Unknown stretches read as the lexicon word they misspell, alone or with a short
+        known neighbour the matching took from them ("កម្ពជា" was read as "កម្ព" + "ជា")."""
+        out = list(pieces)
+        i = 0
+        while i < len(out):
+            piece, canonical = out[i]
+            if canonical is not None:
+                i += 1
+                continue
+            spans = [(i, i + 1)]
+            short = [
+                k for k in (i - 1, i + 1) if 0 <= k < len(out) and len(clusters(out[k][0])) <= 2
+            ]
+            spans += [(min(i, k), max(i, k) + 1) for k in short]
+            if len(short) == 2:
+                spans.append((i - 1, i + 2))
+            for start, end in spans:
+                joined = "".join(p for p, _ in out[start:end])
+                found = self._misspelt(joined)
+                if found is not None:
+                    out[start:end] = [(joined, found)]
+                    i = start
+                    break
+            i += 1
+        return out
 
     def segment(self, run: str) -> list[tuple[str, str | None]]:
         """The run cut into lexicon words (with their canonical text) and unknown stretches
@@ -398,7 +428,17 @@ class KhmerReader:
             else:
                 out.append(words[i])
                 i += 1
-        return " ".join(out)
+        return _yes_no_first(out)
+
+
+def _yes_no_first(tokens: list[str]) -> str:
+    """A yes/no particle at the end becomes "is" in front; anywhere else it is dropped."""
+    ending = len(tokens)
+    while ending and all(not c.isalnum() for c in tokens[ending - 1]):
+        ending -= 1  # "?", "."
+    asks = ending > 0 and tokens[ending - 1] == YES_NO
+    words = [t for t in tokens if t != YES_NO]
+    return " ".join(["is", *words] if asks else words)
 
 
 def _plain(name: str) -> str:
@@ -431,12 +471,14 @@ def _add_lexicon(
         else:
             key = tuple(fold_latin(w) for w in _latin_words(phrase))
             if key:
-                latin[key] = canonical
+                latin.setdefault(key, canonical)
 
     number_words = {v: k for k, v in (english.numbers.items() if english else ())}
     ordinal_words = {v: k for k, v in (english.ordinals.items() if english else ())}
     for filler in lexicon.fillers:
         add(filler, "")
+    for tag in lexicon.yes_no_tags:
+        add(tag, YES_NO)
     for phrase, canonical in lexicon.synonyms.items():
         add(phrase, canonical)
     for phrase, number in lexicon.numbers.items():
