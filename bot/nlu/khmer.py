@@ -181,6 +181,10 @@ _DIGRAPHS += (("bh", "b"), ("dh", "d"), ("gh", "g"), ("sh", "s"), ("w", "v"), ("
 _DOUBLED = re.compile(r"([a-z])\1+")
 _DIPHTHONGS = (("ey", "ei"), ("ay", "ei"), ("ai", "ei"), ("au", "o"), ("ou", "o"), ("ao", "o"))
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
+# "lek ti 3", "lerk 13", "ti 53": the third, the thirteenth (ទី, លើកទី)
+_LATIN_ORDINAL = re.compile(
+    r"\b(?:(?:lek|lerk|leuk|lok)\s+)?(?:ti|ty|tee)\s+(\d{1,2})\b|\b(?:lek|lerk|leuk)\s+(\d{1,2})\b"
+)
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # words, and punctuation kept apart
 
 
@@ -413,6 +417,7 @@ class KhmerReader:
         if not self.latin or has_khmer(text) or not self.is_romanised(text):
             return text
         text = unicodedata.normalize("NFKC", text).casefold().replace("%", " percent ")
+        text = _LATIN_ORDINAL.sub(lambda m: f" {m[1] or m[2]}th ", text)
         words = _LATIN_TOKEN.findall(text)
         folded = [fold_latin(w) for w in words]
         out: list[str] = []
