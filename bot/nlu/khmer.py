@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -288,8 +287,10 @@ class KhmerReader:
                             words.setdefault(key, english)
         if lexicon is not None:
             _add_lexicon(lexicon, english_lexicon, words, latin, mixed)
-        names = frozenset(w for name in owners for w in name.split())
-        return cls(words, latin, _english_words(kb) - names, names, mixed)
+        english = _english_words(kb)
+        fillers = set(english_lexicon.fillers) if english_lexicon is not None else set()
+        names = frozenset(w for name in owners for w in name.split()) - fillers
+        return cls(words, latin, english - names, names, mixed)
 
     # -- Khmer script ----------------------------------------------------------------------------
 
@@ -396,31 +397,31 @@ class KhmerReader:
     # -- Latin letters ---------------------------------------------------------------------------
 
     def is_romanised(self, text: str) -> bool:
-        """Khmer in Latin letters, not English: more of its words are romanised Khmer (and not
-        English) than English (and not romanised Khmer). Names count for neither."""
-        khmer = english = 0
-        for word in _latin_words(text):
-            if word in self.names:
-                continue
-            folded = fold_latin(word)
-            is_khmer = folded in self._latin_words
-            is_english = word in self.english
-            if is_khmer and not is_english:
-                khmer += 1
-            elif is_english and not is_khmer:
-                english += 1
-        return khmer >= 1 and khmer >= english
+        """Khmer in Latin letters, not English: at least as many of its words are read by
+        romanised entries of the lexicon (and are no English words) as are English words left
+        unread. Names count for neither; neither do words no entry reads ("both" is no
+        Khmer word even if it folds like one)."""
+        if not self.latin or has_khmer(text):
+            return False
+        return self._read_latin(text)[1]
 
     def romanised(self, text: str) -> str:
         """Romanised Khmer read into canonical words, if the message is romanised Khmer;
         otherwise the text unchanged."""
-        if not self.latin or has_khmer(text) or not self.is_romanised(text):
+        if not self.latin or has_khmer(text):
             return text
+        out, romanised = self._read_latin(text)
+        return _yes_no_first(out) if romanised else text
+
+    def _read_latin(self, text: str) -> tuple[list[str], bool]:
+        """The words read by the romanised entries, and whether the text is romanised Khmer."""
         text = unicodedata.normalize("NFKC", text).casefold().replace("%", " percent ")
         text = _LATIN_ORDINAL.sub(lambda m: f" {m[1] or m[2]}th ", text)
         words = _LATIN_TOKEN.findall(text)
         folded = [fold_latin(w) for w in words]
+        english, names = self.english, self.names
         out: list[str] = []
+        khmer_words = english_words = 0
         i = 0
         while i < len(words):
             for n in range(min(self._latin_len, len(words) - i), 0, -1):
@@ -428,12 +429,17 @@ class KhmerReader:
                 if canonical is not None:
                     if canonical:
                         out.append(canonical)
+                    khmer_words += sum(
+                        w not in english and w not in names for w in words[i : i + n]
+                    )
                     i += n
                     break
             else:
-                out.append(words[i])
+                word = words[i]
+                out.append(word)
+                english_words += word in english and word not in names
                 i += 1
-        return _yes_no_first(out)
+        return out, khmer_words >= 1 and khmer_words >= english_words
 
 
 def _yes_no_first(tokens: list[str]) -> str:
@@ -517,8 +523,22 @@ def _english_words(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(w for w in words if w.isalpha())
 
 
-def read_all(reader: KhmerReader | None, texts: Iterable[str]) -> list[str]:
-    """Each text as the normaliser reads it (for tests and benchmarks)."""
+def question_language(reader: KhmerReader | None, text: str) -> str | None:
+    """ "km" for Khmer (in Khmer script or Latin letters), "en" for English, None when the text
+    does not tell (only names, codes, digits: "ASEM13"). A message mixing the scripts is in
+    the language of most of its words ("ASEM13 ធ្វើនៅឯណា?" is Khmer; "is អង់គ្លេស the Khmer
+    name of the UK?" is English)."""
+    english = 0
+    if reader is not None:
+        english = sum(w in reader.english and w not in reader.names for w in _latin_words(text))
+    if has_khmer(text):
+        if reader is None:
+            return "km"
+        runs = _KHMER_RUN.findall(normalise_khmer(text))
+        khmer = sum(len(reader.segment("".join(run.split()))) for run in runs)
+        return "km" if khmer >= english else "en"
     if reader is None:
-        return list(texts)
-    return [reader.script(reader.romanised(t)) for t in texts]
+        return None
+    if reader.is_romanised(text):
+        return "km"
+    return "en" if english else None
