@@ -58,7 +58,7 @@ _LETTERS = "\u1780-\u17d3\u17dc\u17dd\u19e0-\u19ff"  # Khmer minus punctuation a
 _KHMER_RUN = re.compile(f"[{_LETTERS}]+(?:\\s+[{_LETTERS}]+)*")
 
 _JOINED_BY_DASH = re.compile(f"(?<=[{_LETTERS}])[-‐‑–](?=[{_LETTERS}])")
-_DAY_NUMBER = re.compile(r"ថ្ងៃទី\s*(\d{1,2})(?!\d)")
+_DAY_NUMBER = re.compile(r"ថ្ងៃ(?:ទី)?\s*(\d{1,2})(?!\d)")
 _ORDINAL_NUMBER = re.compile(r"(?:លើក)?ទី\s*(\d{1,2})(?!\d)")
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u17b4\u17b5"  # U+17B4/5: invisible vowels
@@ -302,7 +302,7 @@ class KhmerReader:
         text = _JOINED_BY_DASH.sub("", text)  # អាស៊ី-អឺរ៉ុប is one name
         if self._mixed_pattern is not None:  # ទិវាASEM: Khmer and Latin in one phrase
             text = self._mixed_pattern.sub(lambda m: f" {self.mixed[m[0].casefold()]} ", text)
-        text = _DAY_NUMBER.sub(r" day \1 ", text)  # ថ្ងៃទី១០: the 10th (of a month)
+        text = _DAY_NUMBER.sub(r" on \1 ", text)  # ថ្ងៃទី១០, ថ្ងៃ១០: on the 10th (of a month)
         text = _ORDINAL_NUMBER.sub(r" \1th ", text)  # លើកទី៣, ទី៣: the third
         text = _KHMER_RUN.sub(lambda m: f" {self._read_run(m[0])} ", text)
         return _yes_no_first(text.split())
