@@ -346,30 +346,42 @@ class KhmerReader:
 
     def segment(self, run: str) -> list[tuple[str, str | None]]:
         """The run cut into lexicon words (with their canonical text) and unknown stretches
-        (None): the fewest unknown clusters first, then the fewest pieces."""
+        (None), by dynamic programming over its clusters: the reading with the lowest count
+        of unknown clusters plus pieces (an unknown stretch is one piece), then the fewest
+        unknown clusters. So a one-cluster word is not taken out of an unknown one: ជា is
+        not read inside ត្រជាក់ ("cold")."""
         parts = clusters(run)
         n = len(parts)
-        inf = (n + 1, n + 1)
-        cost: list[tuple[int, int]] = [(0, 0)] + [inf] * n
-        back: list[tuple[int, str | None]] = [(0, None)] * (n + 1)
+        worst = (3 * n + 3, n + 1)
+        # best[i][0]: the first i clusters read, ending with a word; [1]: ending unknown
+        best = [[worst, worst] for _ in range(n + 1)]
+        best[0][0] = (0, 0)
+        back: list[list[tuple[int, int, str | None]]] = [
+            [(0, 0, None), (0, 0, None)] for _ in range(n + 1)
+        ]
         words, prefixes = self.words, self._prefixes
         for i in range(n):
-            unknown, pieces = cost[i]
-            if (unknown + 1, pieces + 1) < cost[i + 1]:
-                cost[i + 1] = (unknown + 1, pieces + 1)
-                back[i + 1] = (i, None)
-            text = ""
-            for j in range(i, min(n, i + self._max_clusters)):
-                text += parts[j]
-                if text not in prefixes:
-                    break
-                if text in words and (unknown, pieces + 1) < cost[j + 1]:
-                    cost[j + 1] = (unknown, pieces + 1)
-                    back[j + 1] = (i, text)
+            for state in (0, 1):
+                score, unknown = best[i][state]
+                if score >= worst[0]:
+                    continue
+                # one more unknown cluster: a new piece unless one is already open
+                candidate = (score + 1 + (state == 0), unknown + 1)
+                if candidate < best[i + 1][1]:
+                    best[i + 1][1] = candidate
+                    back[i + 1][1] = (i, state, None)
+                text = ""
+                for j in range(i, min(n, i + self._max_clusters)):
+                    text += parts[j]
+                    if text not in prefixes:
+                        break
+                    if text in words and (score + 1, unknown) < best[j + 1][0]:
+                        best[j + 1][0] = (score + 1, unknown)
+                        back[j + 1][0] = (i, state, text)
         out: list[tuple[str, str | None]] = []
-        j = n
+        j, state = n, 0 if best[n][0] <= best[n][1] else 1
         while j > 0:
-            i, word = back[j]
+            i, previous, word = back[j][state]
             if word is None:
                 if out and out[-1][1] is None:
                     out[-1] = (parts[i] + out[-1][0], None)
@@ -377,7 +389,7 @@ class KhmerReader:
                     out.append((parts[i], None))
             else:
                 out.append((word, words[word]))
-            j = i
+            j, state = i, previous
         out.reverse()
         return out
 
