@@ -272,12 +272,13 @@ class KhmerReader:
             latin_names = [n for n in names if not has_khmer(n)]
             if not latin_names or len(latin_names) == len(names):
                 continue
-            # the Khmer names read as a Latin name of the same thing and of nothing else
-            # (name.en without its bracketed abbreviation, else the first such alias)
+            # the Khmer names read as a Latin name of the same thing and of nothing else, in
+            # the fewest words ("asean", not "ASEAN member states"), name.en (without its
+            # bracketed abbreviation) first among equals: "China", not "PRC"
             candidates = [re.sub(r"\s*\([^)]*\)", "", latin_names[0]), *latin_names]
-            english = next(
-                (c for c in candidates if owners.get(_plain(c), {record}) == {record}),
-                latin_names[0],
+            unique = [c for c in candidates if _plain(c) and owners.get(_plain(c)) == {record}]
+            english = (
+                min(unique, key=lambda c: len(_plain(c).split())) if unique else latin_names[0]
             )
             for name in names:
                 if has_khmer(name):
