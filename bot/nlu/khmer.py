@@ -175,8 +175,10 @@ def clusters(run: str) -> list[str]:
 
 # -- Latin letters: spelling folding --------------------------------------------------------------
 
-_DIGRAPHS = (("chh", "c"), ("ch", "c"), ("j", "c"), ("kh", "k"), ("ph", "p"), ("th", "t"))
-_DIGRAPHS += (("bh", "b"), ("dh", "d"), ("gh", "g"), ("sh", "s"), ("w", "v"), ("q", "k"))
+_DIGRAPHS: tuple[tuple[str, str], ...] = (
+    ("chh", "c"), ("ch", "c"), ("j", "c"), ("kh", "k"), ("ph", "p"), ("th", "t"),
+    ("bh", "b"), ("dh", "d"), ("gh", "g"), ("sh", "s"), ("w", "v"), ("q", "k"),
+)  # fmt: skip
 _DOUBLED = re.compile(r"([a-z])\1+")
 _DIPHTHONGS = (("ey", "ei"), ("ay", "ei"), ("ai", "ei"), ("au", "o"), ("ou", "o"), ("ao", "o"))
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
@@ -288,10 +290,10 @@ class KhmerReader:
                             words.setdefault(key, english)
         if lexicon is not None:
             _add_lexicon(lexicon, english_lexicon, words, latin, mixed)
-        english = _english_words(kb)
+        english_words = _english_words(kb)
         fillers = set(english_lexicon.fillers) if english_lexicon is not None else set()
-        names = frozenset(w for name in owners for w in name.split()) - fillers
-        return cls(words, latin, english - names, names, mixed)
+        name_words = frozenset(w for name in owners for w in name.split()) - fillers
+        return cls(words, latin, english_words - name_words, name_words, mixed)
 
     # -- Khmer script ----------------------------------------------------------------------------
 
@@ -493,9 +495,9 @@ def _add_lexicon(
             if key:
                 words.setdefault(key, canonical)
         else:
-            key = tuple(fold_latin(w) for w in _latin_words(phrase))
-            if key:
-                latin.setdefault(key, canonical)
+            folded = tuple(fold_latin(w) for w in _latin_words(phrase))
+            if folded:
+                latin.setdefault(folded, canonical)
 
     number_words = {v: k for k, v in (english.numbers.items() if english else ())}
     ordinal_words = {v: k for k, v in (english.ordinals.items() if english else ())}
