@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -189,6 +190,7 @@ _LATIN_ORDINAL = re.compile(
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # words, and punctuation kept apart
 
 
+@lru_cache(maxsize=MEMO_SIZE)  # every English question's words pass here: remember them
 def fold_latin(word: str) -> str:
     """One spelling for the many ways a Khmer word is written in Latin letters:
     "chhnam", "chnam", "chhnamm" -> "cnam"; "thver", "tver" -> "tver"; "avey", "avei" -> "avei";
