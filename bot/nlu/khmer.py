@@ -232,6 +232,7 @@ class KhmerReader:
     _latin_words: frozenset[str] = frozenset()
     _fuzzy_keys: list[str] = field(default_factory=list)
     _fuzzy: dict[str, str | None] = field(default_factory=dict)
+    _read: dict[str, str] = field(default_factory=dict)  # a text -> its reading (memo)
 
     def __post_init__(self) -> None:
         prefixes: set[str] = set()
@@ -303,6 +304,15 @@ class KhmerReader:
         """Khmer script read into canonical words; Latin words and digits kept as they are."""
         if not has_khmer(text):
             return text
+        known = self._read.get(text)
+        if known is not None:  # a message is read several times: its parts, the whole
+            return known
+        if len(self._read) > MEMO_SIZE:  # messages are endless: stay small
+            self._read.clear()
+        reading = self._read[text] = self._script(text)
+        return reading
+
+    def _script(self, text: str) -> str:
         text = normalise_khmer(text)
         text = _JOINED_BY_DASH.sub("", text)  # អាស៊ី-អឺរ៉ុប is one name
         if self._mixed_pattern is not None:  # ទិវាASEM: Khmer and Latin in one phrase
