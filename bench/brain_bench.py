@@ -94,12 +94,26 @@ def main() -> None:
             start = time.perf_counter()
             brain.answer(question)
             latencies.append(time.perf_counter() - start)
+    khmer = [
+        case.question
+        for name in ("khmer-script.yaml", "khmer-latin.yaml")
+        for case in load_cases(ROOT / "tests" / "devset" / "public" / name)
+    ]
+    for question in khmer[:50]:  # warm up
+        brain.answer(question, "km")
+    khmer_latencies = []
+    for _ in range(args.rounds):
+        for question in khmer:
+            start = time.perf_counter()
+            brain.answer(question, "km")
+            khmer_latencies.append(time.perf_counter() - start)
     in_process_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ASEM_CACHE_DIR": cache}
         cold = [ask_process("where was asem 5 held", env)]
         warm = [ask_process("where was asem 5 held", env) for _ in range(args.rounds)]
+        warm_km = [ask_process("ASEM5ធ្វើនៅណា?", env) for _ in range(args.rounds)]
         for _ in range(2):
             for path in Path(cache).glob("*.pickle"):
                 path.unlink()
@@ -112,9 +126,19 @@ def main() -> None:
         f"per question ({len(latencies)} answers)  p50 {percentile(latencies, 50) * ms:6.3f} ms"
         f"  p99 {percentile(latencies, 99) * ms:6.3f} ms  max {max(latencies) * ms:6.3f} ms"
     )
+    km_p50, km_p99 = percentile(khmer_latencies, 50), percentile(khmer_latencies, 99)
+    print(
+        f"per Khmer question ({len(khmer_latencies)})  p50 {km_p50 * ms:6.3f} ms"
+        f"  p99 {km_p99 * ms:6.3f} ms  max {max(khmer_latencies) * ms:6.3f} ms"
+    )
     print(
         f"asem-bot ask (cache warm)   median {statistics.median(t for t, _ in warm) * ms:7.1f} ms"
         f"   peak RSS {max(r for _, r in warm) / 1024:5.1f} MiB"
+    )
+    km_warm = statistics.median(t for t, _ in warm_km)
+    print(
+        f"asem-bot ask Khmer (warm)   median {km_warm * ms:7.1f} ms"
+        f"   peak RSS {max(r for _, r in warm_km) / 1024:5.1f} MiB"
     )
     print(
         f"asem-bot ask (cache cold)   median {statistics.median(t for t, _ in cold) * ms:7.1f} ms"

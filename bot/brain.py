@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bot.actions import Action, parse_action
 from bot.answers import COMPOSERS, Context, facts, family, prose
+from bot.answers.base import arabic_digits
 from bot.declare import msg
 from bot.dialogue import (
     Cues,
@@ -43,7 +44,7 @@ from bot.domain.topics import MENU
 from bot.knowledge import KnowledgeBase, default_knowledge_dir
 from bot.knowledge.base import FACT
 from bot.nlu.segment import Segmenter, Segments
-from bot.nlu.understand import OTHER_BODIES, Candidate, Parse, Understanding
+from bot.nlu.understand import Candidate, Parse, Understanding
 from bot.reply import Button, Reply, truncate_html
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,16 @@ class Brain:
     def __init__(self, kb: KnowledgeBase, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.kb = kb
         self.today = today
-        self.nlu = {lang: Understanding(kb, lang) for lang in kb.lexicons}
-        self.segment = {
-            lang: Segmenter(nlu.normalise, kb.lexicons[lang]) for lang, nlu in self.nlu.items()
-        }
-        self.cues = {lang: _cues(nlu, kb.lexicons[lang]) for lang, nlu in self.nlu.items()}
+        # One understanding serves every language: Khmer is read into the same canonical
+        # (English) words (bot.nlu.khmer), so a question is understood whatever the reply
+        # language, and the cues of the English lexicon find its questions and follow-ups;
+        # ``lang`` chooses the language of the reply.
+        understanding = Understanding(kb)
+        segment = Segmenter(understanding.normalise, kb.lexicons["en"])
+        cues = _cues(understanding, kb.lexicons["en"])
+        self.nlu = dict.fromkeys(kb.lexicons, understanding)
+        self.segment = dict.fromkeys(kb.lexicons, segment)
+        self.cues = dict.fromkeys(kb.lexicons, cues)
 
     # -- the doors in --------------------------------------------------------------------------
 
@@ -273,7 +279,7 @@ class Brain:
         there is none (a decline, a "did you mean")."""
         card = self._entity_card(parse)
         if card:
-            if parse.yes_no and card == "partner.info":
+            if parse.yes_no and self._asks_membership(parse, card):
                 card = "partner.is_member"  # "is Kazakhstan in ASEM?": membership, not a card
             return Action(card, self._slots(parse, card)), CARD_CONFIDENCE
         candidates = parse.candidates
@@ -299,6 +305,16 @@ class Brain:
             intent = self._area_intent(parse, candidates) or best.intent
             return Action(intent, self._slots(parse, intent)), min(SURE, best.score / 100)
         return self._suggest(parse, candidates, lang)
+
+    @staticmethod
+    def _asks_membership(parse: Parse, card: str) -> bool:
+        """Whether a yes/no question naming only things asks if a country was a partner
+        ("is Kazakhstan in ASEM?", "Australia at ASEM9?", "the UK in the EU at ASEM12?")
+        rather than where a meeting was ("ASEM5 in Viet Nam?")."""
+        countries = parse.of_type("country")
+        if card == "partner.info" or (countries and parse.of_type("group")):
+            return True
+        return any(e.start == 0 or parse.tokens[e.start - 1] != "in" for e in countries)
 
     def _rivals(self, parse: Parse, best: Candidate, other: Candidate) -> bool:
         """Whether ``other`` is a different answer to weigh ``best`` against. Not when they
@@ -508,15 +524,6 @@ class Brain:
         for need in info.needs if info else ():
             if need.value and not any(t == need.type for t, _ in slots):
                 slots.append((need.type, need.value))
-        countries = [v for t, v in slots if t == "country"]
-        if intent.startswith("partner.") and len(countries) > 1:
-            # "is Norway in the EU?": the EU beside a country is the group, not a partner
-            slots = [
-                ("group", v)
-                if t == "country" and v in OTHER_BODIES and v in self.kb.groups
-                else (t, v)
-                for t, v in slots
-            ]
         return tuple(dict.fromkeys(slots))  # unique, in order
 
     def _compose(self, action: Action, lang: str, page: int, confidence: float) -> Reply:
@@ -532,7 +539,7 @@ class Brain:
             answer = composer(ctx)
         if not answer.text.strip():
             return self.decline(lang, confidence)
-        text = truncate_html(answer.text)
+        text = arabic_digits(truncate_html(answer.text))
         return Reply(
             text,
             title=self.title(action, lang),
@@ -602,6 +609,14 @@ class Brain:
 
     def _answer_yes_or_no(self, parse: Parse, reply: Reply, action: Action) -> Reply:
         verdict = self._verdict(parse, reply, action.slots)
+        if not verdict and reply.answered and reply.intent:
+            verdict = self.nlu[parse.lang].verdict(parse, reply.intent)  # asked as data says
+        if verdict == "yes" and (
+            parse.unread_place or not self.nlu[parse.lang].explains(parse, reply.intent or "")
+        ):
+            # "was ASEM10 in Rome?", "did ASEM13 fail?": a word not understood, or not one of
+            # how the answer is asked, may be what is claimed
+            verdict = ""
         if not verdict:
             return reply
         opening = self.kb.message(VERDICT[verdict], parse.lang)

@@ -40,6 +40,27 @@ def _brain(knowledge: str | None = None) -> Brain:
         raise SystemExit(EXIT_PROBLEMS) from None
 
 
+def _language(brain: Brain, lang: str | None, command: str) -> str | None:
+    """``--lang`` checked against the languages the bot speaks: one line and exit 2 if not."""
+    from bot.language import languages
+
+    known = languages(brain)
+    if lang is not None and lang not in known:
+        print(
+            f"asem-bot {command}: unknown language {lang!r} (languages: {', '.join(known)})",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USAGE)
+    return lang
+
+
+def _reply_language(brain: Brain, lang: str | None, question: str) -> str:
+    """``--lang`` if given, else the language the question is written in."""
+    from bot.language import choose_language
+
+    return lang or choose_language(brain, question)
+
+
 # -- validate -------------------------------------------------------------------------------------
 
 
@@ -69,13 +90,14 @@ def _report(problems: Sequence[object]) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     brain = _brain()
+    lang = _language(brain, args.lang, "ask")
     if args.jsonl:
-        return _ask_jsonl(brain, args.lang)
+        return _ask_jsonl(brain, lang)
     question = " ".join(args.question).strip()
     if not question:
         print('Give a question, e.g. asem-bot ask "Where was ASEM5 held?"', file=sys.stderr)
         return EXIT_USAGE
-    reply = brain.answer(question, args.lang)
+    reply = brain.answer(question, _reply_language(brain, lang, question))
     print(reply.plain)
     for i, choice in enumerate((*reply.suggestions, *reply.buttons), start=1):
         if i == 1:
@@ -84,14 +106,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask_jsonl(brain: Brain, lang: str) -> int:
-    """One JSON object per input line, flushed at once. Bad input never stops the stream."""
+def _ask_jsonl(brain: Brain, lang: str | None) -> int:
+    """One JSON object per input line, flushed at once. Bad input never stops the stream.
+    The reply language follows each question unless ``lang`` is given."""
     stdin = sys.stdin.buffer
     out = sys.stdout
     for raw in stdin:
         question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        reply_lang = lang or "en"
         try:
-            reply = brain.answer(question, lang)
+            reply_lang = _reply_language(brain, lang, question)
+            reply = brain.answer(question, reply_lang)
             record = {
                 "question": question,
                 "answered": reply.answered,
@@ -105,7 +130,7 @@ def _ask_jsonl(brain: Brain, lang: str) -> int:
                 "answered": False,
                 "intent": None,
                 "confidence": 0.0,
-                "reply": brain.decline(lang).text,
+                "reply": brain.decline(reply_lang).text,
             }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
@@ -118,7 +143,9 @@ def _ask_jsonl(brain: Brain, lang: str) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.channels.terminal import TerminalChat
 
-    return TerminalChat(_brain(), lang=args.lang, hint=getattr(args, "hint", False)).run()
+    brain = _brain()
+    lang = _language(brain, getattr(args, "lang", None), "chat")
+    return TerminalChat(brain, lang=lang, hint=getattr(args, "hint", False)).run()
 
 
 # -- eval -----------------------------------------------------------------------------------------
@@ -136,9 +163,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"Cannot read {name}: {reason}", file=sys.stderr)
             return EXIT_USAGE
     brain = _brain()
+    lang = _language(brain, args.lang, "eval")
     reports = []
     for name, cases in sets:
-        report = evaluate(brain, cases, args.lang)
+        report = evaluate(brain, cases, lang)
         reports.append(report)
         if len(sets) > 1:
             print(f"== {name}")
@@ -311,11 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
         help='read questions from stdin, one per line; write {"question", "answered", '
         '"intent", "confidence", "reply"} per line',
     )
-    ask.add_argument("--lang", default="en", help="reply language (default: en)")
+    ask.add_argument(
+        "--lang", help="reply language (en, km); default: the language each question is written in"
+    )
     ask.set_defaults(func=cmd_ask)
 
     chat = commands.add_parser("chat", help="chat with the bot in the terminal")
-    chat.add_argument("--lang", default="en", help="reply language (default: en)")
+    chat.add_argument(
+        "--lang", help="reply language (en, km); default: the language each question is written in"
+    )
     chat.set_defaults(func=cmd_chat)
 
     ev = commands.add_parser(
@@ -328,7 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     ev.add_argument("files", nargs="+", metavar="FILE", help="YAML list of {q, kind, expect}")
-    ev.add_argument("--lang", default="en")
+    ev.add_argument(
+        "--lang", help="reply language (en, km); default: the language each question is written in"
+    )
     ev.add_argument("--no-failures", action="store_true", help="do not list each failure")
     ev.set_defaults(func=cmd_eval)
 

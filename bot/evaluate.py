@@ -331,13 +331,17 @@ def score(case: Case, reply: Reply) -> Outcome:
     return Outcome(case, predicted, reply.answered, reply.confidence, missing, plain)
 
 
-def evaluate(brain: Brain, cases: Iterable[Case], lang: str = "en") -> Report:
-    """Ask every case; the turns of a conversation share context, as one chat would."""
+def evaluate(brain: Brain, cases: Iterable[Case], lang: str | None = "en") -> Report:
+    """Ask every case; the turns of a conversation share context, as one chat would.
+    ``lang`` None: each question is answered in the language it is written in."""
+    from bot.language import choose_language
+
     report = Report()
     topics: dict[str, list[Topic]] = {}
     for case in cases:
         context = topics.setdefault(case.conversation, []) if case.conversation else []
-        reply = brain.answer(case.question, lang, context[-TOPIC_TURNS:])
+        reply_lang = lang or choose_language(brain, case.question)
+        reply = brain.answer(case.question, reply_lang, context[-TOPIC_TURNS:])
         if case.conversation and isinstance(reply.topic, Topic):
             context.append(reply.topic)
         report.outcomes.append(score(case, reply))

@@ -333,3 +333,67 @@ def test_the_brain_imports_neither_telegram_nor_httpx() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# -- yes or no ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        # prose answers settle the yes/no phrasings their records list (yes_to / no_to)
+        ("does asem have a permanent secretariat?", "No."),
+        ("is the asem secretariat in brussels", "No."),
+        ("is asef an ngo?", "No."),
+        ("is asef intergovernmental?", "Yes."),
+        ("does asem have 3 pillars?", "Yes."),
+        # the records' own facts: a claimed day, place or group is checked
+        ("did cambodia join asem on 8 october 2004?", "No."),
+        ("did cambodia join asem on 7 october 2004?", "Yes."),
+        ("was the 10th asem summit in rome?", "No."),
+        ("is the uk in the eu?", "No."),
+        ("was the uk an eu member in 1996?", "Yes."),
+        ("was the united kingdom in the eu at asem12?", "Yes."),
+        ("was australia at asem9?", "Yes."),
+        ("is norway in the eu?", "No."),
+    ],
+)
+def test_yes_or_no_opens_the_answer(brain: Brain, question: str, opening: str) -> None:
+    reply = brain.answer(question)
+    assert reply.answered, question
+    assert reply.text.startswith(f"<b>{opening}</b>"), reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "does asem have 4 pillars?",  # a different number than the phrasing's
+        "does asem have no secretariat?",  # negated: "yes" or "no" would mislead
+        "was asem10 held in atlantis?",  # a place the bot does not know
+        "is asem day on 5 march?",  # a day no phrasing names: the answer explains
+    ],
+)
+def test_no_verdict_when_the_question_is_not_what_the_data_settles(
+    brain: Brain, question: str
+) -> None:
+    reply = brain.answer(question)
+    assert not reply.text.startswith(("<b>Yes.</b>", "<b>No.</b>")), reply.text
+
+
+def test_partners_at_a_meeting_are_grouped_as_they_were_then(brain: Brain) -> None:
+    text = brain.answer("how many partners did asem have at asem5").text
+    assert text.startswith("<b>39</b> partners at the time of ASEM5")
+    eu_line = next(line for line in text.splitlines() if "EU member states" in line)
+    assert "(25)" in eu_line and "the United Kingdom" in eu_line
+    assert "non-EU" not in text  # Norway and Switzerland joined later; the UK was in the EU
+    founders = brain.answer("founding members of asem").text
+    assert "EU member states</b> (15)" in founders or "EU member states (15)" in founders
+
+
+def test_a_khmer_reply_writes_dates_the_khmer_way_and_names_places_as_the_sources_do(
+    brain: Brain,
+) -> None:
+    text = brain.answer("ASEM5ធ្វើនៅណា?", "km").text
+    assert "ថ្ងៃទី8-9 ខែតុលា ឆ្នាំ2004" in text
+    assert "ហាណូយ (Hanoi)" in text
+    assert not set("០១២៣៤៥៦៧៨៩") & set(text)  # numbers in Arabic digits, as people type them

@@ -169,6 +169,17 @@ def _bad_html(copy: Path) -> tuple[str, int, str]:
     return "messages.yaml", line, "<i> is never closed"
 
 
+def _shared_phrasing(copy: Path) -> tuple[str, int, str]:
+    added = "      - what is asef\n      - when is asem day\n"
+    line = replace_in(copy / "asef.yaml", "      - what is asef\n", added)
+    return "asef.yaml", line + 1, "'when is asem day' is also a phrasing of asem.day (asem.yaml:"
+
+
+def _unquoted_norway(copy: Path) -> tuple[str, int, str]:
+    line = replace_in(copy / "cities.yaml", 'country: "no"', "country: no")
+    return "cities.yaml", line, "expected text (put it in quotes"
+
+
 BROKEN: dict[str, Callable[[Path], tuple[str, int, str]]] = {
     "malformed yaml": _malformed,
     "missing file": _missing,
@@ -186,6 +197,8 @@ BROKEN: dict[str, Callable[[Path], tuple[str, int, str]]] = {
     "unknown source": _unknown_source,
     "bad placeholder": _bad_placeholder,
     "bad html": _bad_html,
+    "phrasing under two questions": _shared_phrasing,
+    "yes/no word where text is expected": _unquoted_norway,
 }
 
 

@@ -38,6 +38,16 @@ PARA = Html("\n\n")
 SPACE = Html(" ")
 
 
+KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+"""Replies write numbers in Arabic digits in both languages, as people type them in questions
+("ASEM13", "2004"), so that a figure reads the same in an English and a Khmer reply; the
+Khmer texts of the knowledge base may use either."""
+
+
+def arabic_digits(text: Html) -> Html:
+    return Html(str.translate(text, KHMER_DIGITS))
+
+
 def html(value: object) -> Html:
     """``value`` as markup: escaped, unless it already is markup."""
     return escape(value)
@@ -174,12 +184,15 @@ class Context:
         return self.t(f"when_{meeting.precision}", dates=self.meeting_dates(meeting))
 
     def meeting_dates(self, meeting: MeetingRef) -> str:
-        """'8-9 October 2004', 'September 1997', '2008'."""
-        if meeting.precision == "year":
-            return str(meeting.start.year)
-        if meeting.precision == "month":
-            return f"{self.month(meeting.start.month)} {meeting.start.year}"
-        return self.dates(meeting.start, meeting.end)
+        """'8-9 October 2004', 'September 1997', '2008': as precise as the record."""
+        return self.period(meeting.start, meeting.end, meeting.precision)
+
+    def period(self, start: dt.date, end: dt.date, precision: str = "day") -> str:
+        if precision == "year":
+            return self._date("date_year", year=start.year)
+        if precision == "month":
+            return self._date("date_month", month=self.month(start.month), year=start.year)
+        return self.dates(start, end)
 
     def where(self, meeting: MeetingRef) -> str | None:
         """The meeting's place ('Hanoi, Viet Nam'), its country alone, or None (online)."""
@@ -191,21 +204,40 @@ class Context:
     def month(self, number: int) -> str:
         return self.kb.message("months", self.lang).split()[number - 1]
 
+    def _date(self, key: str, **values: object) -> str:
+        """A date in the reply language's order and words (messages ``date_*``)."""
+        return self.kb.message(key, self.lang).format_map(values)
+
     def date(self, day: dt.date) -> str:
-        return f"{day.day} {self.month(day.month)} {day.year}"
+        """'8 October 2004'; in Khmer 'ថ្ងៃទី8 ខែតុលា ឆ្នាំ2004'."""
+        return self._date("date_day", day=day.day, month=self.month(day.month), year=day.year)
 
     def dates(self, start: dt.date, end: dt.date) -> str:
         """'1-2 March 1996', '30 March - 2 April 1999', '15 February 1997'."""
         if start == end:
             return self.date(start)
         if (start.year, start.month) == (end.year, end.month):
-            return f"{start.day}-{end.day} {self.month(end.month)} {end.year}"
+            month = self.month(end.month)
+            return self._date(
+                "date_days", first=start.day, day=end.day, month=month, year=end.year
+            )
         if start.year == end.year:
-            return f"{start.day} {self.month(start.month)} - {self.date(end)}"
-        return f"{self.date(start)} - {self.date(end)}"
+            first = self._date("date_day_month", day=start.day, month=self.month(start.month))
+        else:
+            first = self.date(start)
+        return self._date("date_span", first=first, second=self.date(end))
 
     def name(self, record: object) -> str:
         return record.name.get(self.lang)  # type: ignore[attr-defined]
+
+    def original(self, text: object) -> str:
+        """The English of a name or title beside its translation, when the reply is in another
+        language and it reads differently: official titles and foreign places are written in
+        English in the sources, and that is how a reader finds them."""
+        if self.lang == "en":
+            return ""
+        english: str = text.get("en")  # type: ignore[attr-defined]
+        return "" if english == text.get(self.lang) else english  # type: ignore[attr-defined]
 
     def text(self, record: object) -> str:
         return record.get(self.lang)  # type: ignore[attr-defined]
@@ -218,8 +250,9 @@ class Context:
         """'Hanoi, Viet Nam'; 'Singapore' for a city-state; 'Gödöllő (near Budapest), Hungary'."""
         city = self.kb.cities[city_id]
         name = self.name(city)
-        if city.note:
-            name = f"{name} ({city.note.get(self.lang)})"
+        notes = [self.original(city.name), city.note.get(self.lang) if city.note else ""]
+        if any(notes):  # "មីឡាន (Milan)": the name as written on maps and in the sources
+            name = f"{name} ({', '.join(n for n in notes if n)})"
         country = self.country(city.country)
         city_state = self.kb.country_name(city.country, "en") == city.name.en  # Singapore
         return name if city_state else f"{name}, {country}"

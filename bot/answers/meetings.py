@@ -115,12 +115,20 @@ def line(ctx: Context, meeting: MeetingRef) -> Html:
     return _render(ctx, LINE, meeting)
 
 
+def _original(ctx: Context, title: object) -> str:
+    """' (“Greater Growth”)': an official title's English, beside its translation."""
+    english = ctx.original(title)
+    return f" (“{english}”)" if english else ""
+
+
 def extras(ctx: Context, meeting: MeetingRef, *, theme: bool = False) -> list[Html]:
     """Theme (optional), earlier plans and notes: the corrections and context of a record."""
     out: list[Html] = []
     record = meeting.record
     if theme and record.theme:
-        out.append(ctx.t(THEME, theme=ctx.text(record.theme)))
+        out.append(
+            ctx.t(THEME, theme=ctx.text(record.theme), original=_original(ctx, record.theme))
+        )
     if record.earlier_plans:
         plans = []
         for plan in record.earlier_plans:
@@ -233,7 +241,12 @@ def _single(ctx: Context, focus: str) -> Answer:
             record = meeting.record
             if record.theme:
                 parts.append(
-                    ctx.t(THEME_FOCUS, meeting=code(ctx, meeting), theme=ctx.text(record.theme))
+                    ctx.t(
+                        THEME_FOCUS,
+                        meeting=code(ctx, meeting),
+                        theme=ctx.text(record.theme),
+                        original=_original(ctx, record.theme),
+                    )
                 )
             else:
                 parts.append(ctx.t(THEME_NONE, meeting=code(ctx, meeting)))

@@ -12,7 +12,7 @@ from bot.answers.base import Answer, Context, Html, bullets, lines, paras, sente
 from bot.answers.meetings import card_action, code
 from bot.answers.registry import composer
 from bot.declare import msg
-from bot.domain.kinds import Facts
+from bot.domain.kinds import Facts, day_facts
 from bot.reply import Button, paginate
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
@@ -25,6 +25,7 @@ PARTNERS_WORD = msg("partners_word")
 PARTNER_MEMBER = msg("partner_member")
 NOT_PARTNER = msg("not_partner")
 PARTNER_GROUP = msg("partner_group")
+PARTNER_GROUP_EARLIER = msg("partner_group_earlier")
 IN_REGION = msg("in_region")
 PARTNER_JOINED_FOUNDING = msg("partner_joined_founding")
 PARTNER_JOINED_DECIDED = msg("partner_joined_decided")
@@ -74,13 +75,31 @@ def membership(ctx: Context, partner: m.Partner) -> Html:
 
 
 def group_line(ctx: Context, partner: m.Partner) -> Html:
+    """Its group, and the groups it was in before ("... was one of the EU member states until
+    31 January 2020; since then ...")."""
     group = ctx.kb.groups[partner.group]
     region = ""
     if group.region:
         region = Html(" ") + ctx.t(IN_REGION, region=ctx.name(ctx.kb.regions[group.region]))
-    return ctx.t(
-        PARTNER_GROUP, country=ctx.country(partner.id), group=ctx.name(group), region=region
-    )
+    values = {"country": ctx.country(partner.id), "group": ctx.name(group), "region": region}
+    if partner.earlier_groups:
+        earlier = partner.earlier_groups[-1]
+        return ctx.t(
+            PARTNER_GROUP_EARLIER,
+            earlier=ctx.name(ctx.kb.groups[earlier.group]),
+            until=ctx.date(earlier.until),
+            **values,
+        )
+    return ctx.t(PARTNER_GROUP, **values)
+
+
+def _asked_days(ctx: Context) -> list[dt.date]:
+    """The days a question asks about: a meeting's, a day's, a year's first and last."""
+    days = [mt.start for mt in ctx.meetings]
+    days += [day for _, day in ctx.days()]
+    for _, year in ctx.years():
+        days += [dt.date(year, 1, 1), dt.date(year, 12, 31)]
+    return days
 
 
 def joining(ctx: Context, partner: m.Partner) -> Html:
@@ -138,7 +157,10 @@ def partner_facts(ctx: Context, country_id: str, *, as_of: bool = False) -> Fact
     partner = kb.partners.get(country_id)
     if partner is None:
         return frozenset({("country", country_id), ("member", "no")})
-    facts = {("country", country_id), ("member", "yes"), ("group", partner.group)}
+    facts = {("country", country_id), ("member", "yes")}
+    # its group then, when the question names a time ("was the UK in the EU in 1996?")
+    days = _asked_days(ctx) if as_of else []
+    facts |= {("group", kb.group_of(partner, day)) for day in days or [None]}
     region = kb.partner_region(country_id)
     if region:
         facts.add(("region", region))
@@ -157,7 +179,26 @@ def partner_facts(ctx: Context, country_id: str, *, as_of: bool = False) -> Fact
     if joined.welcomed_at_fmm:
         facts.add(("meeting", f"fmm_{joined.welcomed_at_fmm}"))
     facts |= {("year", str(y)) for y in _joining_years(ctx, partner)}
+    # the days of each stage: "did Cambodia join on 8 October 2004?" (no: on the 7th)
+    for start, end in _joining_days(ctx, partner):
+        facts |= day_facts(start, end)
     return frozenset(facts)
+
+
+def _joining_days(ctx: Context, partner: m.Partner) -> list[tuple[dt.date, dt.date]]:
+    """The first and last day of each stage of a joining: the admission day (else the first
+    summit's days), the summit that decided it, the FMM that welcomed it."""
+    kb = ctx.kb
+    joined = partner.joined
+    summit = kb.summits[joined.summit - 1]
+    days = [(joined.date, joined.date) if joined.date else (summit.start, summit.end)]
+    if joined.decided_at_summit:
+        decided = kb.summits[joined.decided_at_summit - 1]
+        days.append((decided.start, decided.end))
+    if joined.welcomed_at_fmm:
+        fmm = kb.fmms[joined.welcomed_at_fmm - 1]
+        days.append((fmm.start, fmm.end))
+    return days
 
 
 def _each_country(
@@ -272,14 +313,15 @@ def _select(ctx: Context) -> tuple[list[m.Partner], Html]:
     partners = list(kb.partners.values())
     what = Html(ctx.kb.message(PARTNERS_WORD, ctx.lang))
     groups, regions = ctx.values("group"), ctx.values("region")
+    # "how many partners at FMM10?", "partners when Cambodia joined": as of that day
+    moment = _moment(ctx)
+    day = _group_day(ctx)
     if groups:
-        partners = [p for p in partners if p.group in groups]
+        partners = [p for p in partners if kb.group_of(p, day) in groups]
         what = ctx.join(ctx.name(kb.groups[g]) for g in groups)
     elif regions:
         partners = [p for p in partners if kb.partner_region(p.id) in regions]
         what = ctx.t(PARTNERS_IN_REGION, region=ctx.join(ctx.name(kb.regions[r]) for r in regions))
-    # "how many partners at FMM10?", "partners when Cambodia joined": as of that day
-    moment = _moment(ctx)
     if moment is not None and not ctx.flags & {"joining", "founding", "newest"}:
         day, label = moment
         partners = [p for p in partners if kb.partner_since(p) <= day]
@@ -334,6 +376,21 @@ def _moment(ctx: Context) -> tuple[dt.date, Html] | None:
     return None
 
 
+def _group_day(ctx: Context) -> dt.date | None:
+    """The day whose groups a list of partners shows: the moment asked, the last day of the
+    latest year asked ("EU members in ASEM in 2008"), the first summit's for the founders;
+    None for today."""
+    moment = _moment(ctx)
+    if moment is not None:
+        return moment[0]
+    years = [year for _, year in ctx.years()]
+    if years:
+        return dt.date(max(years), 12, 31)
+    if "founding" in ctx.flags:
+        return ctx.kb.summits[0].start
+    return None
+
+
 def _joining_years(ctx: Context, partner: m.Partner) -> set[int]:
     """The years a partner joined: one, or each stage of a joining in stages (decided 2006,
     welcomed 2007, first summit 2008)."""
@@ -352,9 +409,11 @@ def _joined_in(ctx: Context, partner: m.Partner, years: list[int]) -> bool:
 
 
 def _grouped(ctx: Context, partners: list[m.Partner]) -> list[Html]:
+    """The partners by group, each in the group it was in on the day asked."""
+    day = _group_day(ctx)
     rows = []
     for group_id, group in ctx.kb.groups.items():
-        members = [p for p in partners if p.group == group_id]
+        members = [p for p in partners if ctx.kb.group_of(p, day) == group_id]
         if members:
             rows.append(
                 ctx.t(
@@ -373,7 +432,8 @@ def listing(ctx: Context) -> Answer:
     header = ctx.t(PARTNER_LIST_HEADER, count=len(partners), what=what)
     if not partners:
         return Answer(ctx.t(PARTNER_LIST_NONE, what=what))
-    groups = {p.group for p in partners}
+    day = _group_day(ctx)
+    groups = {ctx.kb.group_of(p, day) for p in partners}
     if len(groups) > 1 and len(partners) > PER_PAGE:
         # An overview by group, with a button per group to open its own list.
         rows = _grouped(ctx, partners)
@@ -408,7 +468,7 @@ def listing(ctx: Context) -> Answer:
 def count(ctx: Context) -> Answer:
     partners, what = _select(ctx)
     kb = ctx.kb
-    if len(partners) == len(kb.partners):
+    if len(partners) == len(kb.partners) and _moment(ctx) is None:
         countries = [p for p in partners if kb.groups[p.group].region]
         institutions = [p for p in partners if not kb.groups[p.group].region]
         text = ctx.t(
@@ -421,5 +481,7 @@ def count(ctx: Context) -> Answer:
             names=ctx.join(ctx.country(p.id) for p in institutions),
         )
         return Answer(text + Html("\n") + bullets(_grouped(ctx, partners)))
+    if not partners:  # "how many countries joined at ASEM13?": none
+        return Answer(ctx.t(PARTNER_LIST_NONE, what=what))
     text = ctx.t(PARTNER_COUNT, count=len(partners), what=what)
     return Answer(text + Html("\n") + bullets(_grouped(ctx, partners)))

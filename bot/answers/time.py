@@ -50,11 +50,7 @@ def _name(ctx: Context, kind: str, value: str) -> str:
 
 def _when(ctx: Context, when: Dates) -> str:
     start, end, precision = when
-    if precision == "year":
-        return str(start.year)
-    if precision == "month":
-        return f"{ctx.month(start.month)} {start.year}"
-    return ctx.dates(start, end)
+    return ctx.period(start, end, precision)
 
 
 def years_between(first: dt.date, second: dt.date) -> tuple[int, int]:

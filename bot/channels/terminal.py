@@ -22,6 +22,7 @@ from bot.campaign.quiz import (
     format_for_terminal,
     parse_choice,
 )
+from bot.language import choose_language
 from bot.reply import Button, Reply
 
 HISTORY = Path.home() / ".asem_bot_history"
@@ -33,13 +34,14 @@ class TerminalChat:
         self,
         brain: Brain,
         *,
-        lang: str = "en",
+        lang: str | None = "en",
         hint: bool = False,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
     ) -> None:
         self.brain = brain
-        self.lang = lang
+        self.follow = lang is None  # reply in the language of each question (bot.language)
+        self.lang = lang or "en"
         self.hint = hint
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -127,6 +129,8 @@ class TerminalChat:
             reply = self.brain.run(last.action, self.lang, page)
             if reply is not None:
                 return reply
+        if self.follow:  # a text that does not tell keeps the conversation's language
+            self.lang = choose_language(self.brain, text, stored=self.lang)
         return self.brain.answer(text, self.lang)
 
     def show(self, reply: Reply) -> None:

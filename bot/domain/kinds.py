@@ -57,15 +57,22 @@ def meeting_facts(kb: KnowledgeBase, meeting: MeetingRef) -> Facts:
             facts.add(("region", region))
     if record.format == "virtual":
         facts.add(("format", "virtual"))
-    start, end = meeting.start, meeting.end
-    facts |= {("year", str(year)) for year in range(start.year, end.year + 1)}
-    if meeting.precision != "year":
-        facts |= {("month", str(month)) for month in {start.month, end.month}}
-    if meeting.precision == "day":
-        facts |= {("day", str(day)) for day in range(start.day, end.day + 1)}
-        if end.month != start.month:
-            facts.add(("day", str(end.day)))
-    return frozenset(facts)
+    return frozenset(facts | day_facts(meeting.start, meeting.end, meeting.precision))
+
+
+def day_facts(start: dt.date, end: dt.date, precision: str = "day") -> set[tuple[str, str]]:
+    """The years, months and days from ``start`` to ``end``, as precisely as known: what a
+    question may claim of a date ("on 8 October 2004?")."""
+    facts = {("year", str(year)) for year in range(start.year, end.year + 1)}
+    if precision == "year":
+        return facts
+    day = start
+    while day <= end:
+        facts.add(("month", str(day.month)))
+        if precision == "day":
+            facts.add(("day", str(day.day)))
+        day += dt.timedelta(days=1)
+    return facts
 
 
 Dates = tuple[dt.date, dt.date, str]

@@ -236,8 +236,18 @@ class KnowledgeBase:
         partner = self.partners.get(partner_id)
         return self.groups[partner.group].region if partner else None
 
-    def partners_in_group(self, group_id: str) -> tuple[m.Partner, ...]:
-        return tuple(p for p in self.partners.values() if p.group == group_id)
+    def group_of(self, partner: m.Partner, day: dt.date | None = None) -> str:
+        """The partner's group on a day (today when none is given)."""
+        if day is not None:
+            for earlier in partner.earlier_groups:
+                if day <= earlier.until:
+                    return earlier.group
+        return partner.group
+
+    def partners_in_group(
+        self, group_id: str, day: dt.date | None = None
+    ) -> tuple[m.Partner, ...]:
+        return tuple(p for p in self.partners.values() if self.group_of(p, day) == group_id)
 
     def partners_in_region(self, region_id: str) -> tuple[m.Partner, ...]:
         return tuple(p for p in self.partners.values() if self.partner_region(p.id) == region_id)
@@ -353,6 +363,8 @@ def _fact_question(fact: m.Fact) -> m.Question:
         "label": fact.question,
         "needs": fact.about,
         "examples": examples,
+        "yes_to": fact.yes_to,
+        "no_to": fact.no_to,
         "answer": None,
         "sources": fact.sources,
         "related": (),

@@ -173,6 +173,14 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     for i, partner in enumerate(partners.partners):
         path = ("partners", i)
         c.ref("partners.yaml", (*path, "group"), partner.group, group_ids, "group")
+        for j, earlier in enumerate(partner.earlier_groups):
+            c.ref(
+                "partners.yaml",
+                (*path, "earlier_groups", j, "group"),
+                earlier.group,
+                group_ids,
+                "group",
+            )
         joined = partner.joined
         c.ref(
             "partners.yaml", (*path, "joined", "summit"), joined.summit, summit_numbers, "summit"
@@ -232,7 +240,45 @@ def check_knowledge(files: Files, docs: dict[str, YamlDocument]) -> list[Problem
     _check_areas(c, areas)
     _check_aliases(c, cities, partners)
     _check_questions(c, files, partner_ids, city_ids, group_ids, region_ids)
+    _check_shared_phrasings(c, files)
     return c.problems
+
+
+def _check_shared_phrasings(c: _Checker, files: Files) -> None:
+    """A way of asking belongs to one question: the same phrasing under two intents (or a
+    fact) makes the bot hesitate between them."""
+    owners: list[tuple[str, str, Path_, list[str]]] = []  # (file, intent, path, phrasings)
+    for file, parsed in files.items():
+        if isinstance(parsed, m.WithQuestions):
+            for i, question in enumerate(parsed.questions):
+                for field_name in ("examples", "yes_to", "no_to"):
+                    for j, text in enumerate(getattr(question, field_name)):
+                        owners.append(
+                            (file, question.intent, ("questions", i, field_name, j), [text])
+                        )
+    facts = files.get("facts.yaml")
+    if isinstance(facts, m.FactsFile):
+        for i, fact in enumerate(facts.facts):
+            for field_name in ("examples", "yes_to", "no_to"):
+                for j, text in enumerate(getattr(fact, field_name)):
+                    owners.append(
+                        ("facts.yaml", f"fact {fact.id}", ("facts", i, field_name, j), [text])
+                    )
+    first: dict[str, tuple[str, str, Path_]] = {}
+    for file, intent, path, (text,) in owners:
+        key = fold(text)
+        if key not in first:
+            first[key] = (file, intent, path)
+            continue
+        other_file, other_intent, other_path = first[key]
+        if other_intent != intent:
+            line = c.docs[other_file].line_of(other_path)
+            c.report(
+                file,
+                path,
+                f"'{text}' is also a phrasing of {other_intent} ({other_file}:{line}): "
+                "a phrasing belongs to one question",
+            )
 
 
 _MARKUP = re.compile(r"&(amp|lt|gt|quot|#\d+);|<(b|i|u|s|a|code|pre|em|strong)[\s>]|</\w+>")
@@ -445,8 +491,10 @@ def _check_questions(
             for j, related in enumerate(question.related):
                 if related not in all_intents:
                     c.ref(file, (*path, "related", j), related, all_intents, "intent")
-            folded = Counter(fold(e) for e in question.examples)
-            for j, example in enumerate(question.examples):
-                if folded[fold(example)] > 1:
-                    c.report(file, (*path, "examples", j), f"example '{example}' is repeated")
-                    break
+            folded = Counter(fold(e) for e, _ in m.phrasings(question))
+            for field_name in ("examples", "yes_to", "no_to"):
+                for j, example in enumerate(getattr(question, field_name)):
+                    if folded[fold(example)] > 1:
+                        where = (*path, field_name, j)
+                        c.report(file, where, f"example '{example}' is repeated")
+                        break

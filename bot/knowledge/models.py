@@ -109,6 +109,10 @@ class Question(Strict):
     label: Text
     needs: tuple[Need, ...] = ()
     examples: tuple[NonEmpty, ...] = Field(min_length=3)
+    # yes/no questions the answer settles, asked this way: "does ASEM have a permanent
+    # secretariat?" is answered "No." before the answer's text
+    yes_to: tuple[NonEmpty, ...] = ()
+    no_to: tuple[NonEmpty, ...] = ()
     answer: Text | None = None
     sources: tuple[SourceId, ...] = ()
     related: tuple[IntentName, ...] = ()
@@ -118,6 +122,16 @@ class Question(Strict):
         if self.answer is not None and not self.sources:
             raise ValueError("a question with an answer must name its sources")
         return self
+
+
+def phrasings(question: Question) -> tuple[tuple[str, str], ...]:
+    """Every way a question is asked, with the verdict a yes/no phrasing gets ("yes", "no";
+    "" for the examples)."""
+    return (
+        *((e, "") for e in question.examples),
+        *((e, "yes") for e in question.yes_to),
+        *((e, "no") for e in question.no_to),
+    )
 
 
 class WithQuestions(Strict):
@@ -318,11 +332,20 @@ class Joining(Strict):
     note: Text | None = None
 
 
+class EarlierGroup(Strict):
+    """A group a partner belonged to until a day: the United Kingdom was one of the EU member
+    states until 31 January 2020."""
+
+    group: Id
+    until: dt.date
+
+
 class Partner(Sourced):
     id: Id
     name: Text
     in_text: Text | None = None  # the name inside a sentence: "the Netherlands"
-    group: Id
+    group: Id  # its group today
+    earlier_groups: tuple[EarlierGroup, ...] = ()  # oldest first
     joined: Joining
     aliases: Aliases = ()
     note: Text | None = None
@@ -544,6 +567,8 @@ class Fact(Sourced):
     question: Text
     answer: Text
     examples: tuple[NonEmpty, ...] = Field(default=(), max_length=40)
+    yes_to: tuple[NonEmpty, ...] = ()  # yes/no questions it answers "Yes." (see Question)
+    no_to: tuple[NonEmpty, ...] = ()
     about: tuple[Need, ...] = ()
     verified: bool = True
     as_of: dt.date | None = None

@@ -25,6 +25,7 @@ from rapidfuzz.distance import OSA
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge.models import Lexicon
+    from bot.nlu.khmer import KhmerReader
 
 
 MAX_INPUT_CHARS = 500
@@ -32,7 +33,9 @@ MEMO_SIZE = 20_000  # words remembered by the typo corrector
 """Longer input is cut before matching, so the time per question stays bounded."""
 
 _ORDINAL_SUFFIX = re.compile(r"^(\d{1,3})(st|nd|rd|th)$")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# a word: letters and digits, and the Khmer marks (vowel signs, subscripts), which are letters
+# parts there and not word breaks
+_WORD = re.compile(r"(?:[^\W_]|[\u17b4-\u17d3\u17dd])+", re.UNICODE)
 _ROMAN = {
     "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
     "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16,
@@ -67,11 +70,18 @@ def _singular(token: str) -> str:
 class Normaliser:
     """Normalises text for one language. Build once; calling it is cheap."""
 
-    def __init__(self, lexicon: Lexicon, meeting_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        meeting_words: Iterable[str] = (),
+        khmer: KhmerReader | None = None,
+    ) -> None:
         """``meeting_words`` name meetings when a number follows them: the words of the
         series' codes ("asem" in ASEM{n}) and the series' one-word names ("fmm", "summit").
         They may be written joined to the number ("asem7", "fmm3rd") or with a Roman numeral
-        ("ASEM VII")."""
+        ("ASEM VII"). ``khmer`` reads Khmer script and romanised Khmer into the same
+        canonical words (:mod:`bot.nlu.khmer`)."""
+        self.khmer = khmer
         self.meeting_words = frozenset(meeting_words)
         words = "|".join(sorted(map(re.escape, self.meeting_words), key=len, reverse=True))
         self._joined = re.compile(rf"^({words})(\d{{1,3}})(st|nd|rd|th)?$") if words else None
@@ -130,7 +140,10 @@ class Normaliser:
 
     def basic(self, text: str) -> list[str]:
         """Everything but rewriting and typo correction: used for names and examples too."""
-        text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS]).casefold()
+        text = text[:MAX_INPUT_CHARS]
+        if self.khmer is not None:  # Khmer script, always: the script says it is Khmer
+            text = self.khmer.script(text)
+        text = unicodedata.normalize("NFKC", text).casefold()
         text = _strip_latin_accents(text)
         text = re.sub(r"['’`´]s\b", "", text)  # possessive: cambodia's -> cambodia
         text = re.sub(r"['’`´]", "", text)  # didn't -> didnt
@@ -157,6 +170,8 @@ class Normaliser:
         return token
 
     def __call__(self, text: str) -> list[str]:
+        if self.khmer is not None:  # romanised Khmer, when the message's words say so
+            text = self.khmer.romanised(text[:MAX_INPUT_CHARS])
         tokens = self._combine_numbers(self.basic(text))
         tokens = self._romans(tokens)
         tokens = [self.correct(t) for t in tokens]  # "foriegn minsters" -> "foreign minister"

@@ -13,6 +13,7 @@ decides *which fact* about it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -22,7 +23,9 @@ from rapidfuzz import fuzz, process
 
 from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS, UNMATCHED, meeting_facts
 from bot.knowledge import KnowledgeBase
+from bot.knowledge.models import phrasings
 from bot.nlu.entities import Entity, EntityExtractor, SeriesCodes, build_gazetteer
+from bot.nlu.khmer import KhmerReader
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
 from bot.nlu.references import References
 
@@ -46,6 +49,9 @@ CONTRAST_PENALTY = 6.0  # a body or detail named beside ASEM ("is ASEM like the 
 # What a question is about (the subjects of bot.domain.kinds): a named one that the intent
 # ignores costs more than a detail (a year, a region) does.
 PRIMARY_EXTRA_PENALTY = 10.0
+VERDICT_SIMILARITY = 0.8  # how close to a yes/no phrasing a question must be for its verdict
+NEGATIONS = frozenset({"not", "no", "never", "without", "nor"})
+PLACE_WORDS = frozenset({"in", "at", "from"})
 UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM
 
 
@@ -112,6 +118,8 @@ class Parse:
     described: list[Entity] = field(default_factory=list)  # details of a named meeting
     yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
     elsewhere: bool = False  # about another body: "is Cambodia in ASEAN?", "the G20 summit"
+    # how close the question is to each yes/no phrasing sharing a word with it (0..1)
+    phrasings: dict[int, float] = field(default_factory=dict)
 
     @property
     def referred(self) -> bool:
@@ -124,6 +132,15 @@ class Parse:
         after FMM11", "before Cambodia joined")."""
         return any(
             e.relation in ("described", "referred") or e.type == "date" for e in self.entities
+        )
+
+    @property
+    def unread_place(self) -> bool:
+        """A word not understood where a place would be ("was ASEM10 in Rome?")."""
+        unknown = set(self.unknown)
+        return any(
+            t in unknown and i > 0 and self.tokens[i - 1] in PLACE_WORDS
+            for i, t in enumerate(self.tokens)
         )
 
     def of_type(self, entity_type: str) -> list[Entity]:
@@ -149,7 +166,9 @@ class Understanding:
 
     def __init__(self, kb: KnowledgeBase, lang: str = "en") -> None:
         self.lang = lang
-        self.normalise = Normaliser(kb.lexicons[lang], _meeting_words(kb))
+        self.normalise = Normaliser(
+            kb.lexicons[lang], _meeting_words(kb), khmer=KhmerReader.from_kb(kb)
+        )
         gazetteer = build_gazetteer(kb, self.normalise, lang)
         codes = SeriesCodes.from_kb(kb, self.normalise)
         self.extract = EntityExtractor(gazetteer, self.normalise, codes)
@@ -157,6 +176,8 @@ class Understanding:
         self._series_with_meetings = frozenset(s for s in kb.series if kb.meetings(s))
         self._main_series = kb.main_series
         self._distinctive = frozenset(s.id for s in kb.series.values() if s.distinctive)
+        # partners that are bodies of members: the EU (its group: the EU member states)
+        self._body_groups = frozenset(kb.partners) & frozenset(kb.groups)
         lexicon = kb.lexicons[lang]
         self.question_words = frozenset(
             t for w in getattr(lexicon, "question_words", ()) for t in self.normalise.basic(w)
@@ -167,7 +188,7 @@ class Understanding:
             for m in kb.all_meetings()
         ]
         self._meeting_facts = {m.key: meeting_facts(kb, m) for m in kb.all_meetings()}
-        examples = [(q, self.normalise.basic(e)) for q in kb.questions for e in q.examples]
+        examples = [(q, self.normalise.basic(e)) for q in kb.questions for e, _ in phrasings(q)]
         # The vocabulary: words of the examples and of every name, so typos are fixed towards
         # words that matter here, never towards arbitrary English.
         self.normalise.set_vocabulary(
@@ -175,6 +196,9 @@ class Understanding:
         )
         self.intents: dict[str, IntentInfo] = {}
         self._examples: list[tuple[str, tuple[str, ...]]] = []  # (intent, slotted tokens)
+        # yes/no phrasings: example -> (verdict, what it names, whether it is negated)
+        self._verdicts: dict[int, tuple[str, frozenset[tuple[str, str]], bool]] = {}
+        self._intent_words: dict[str, frozenset[str]] = {}  # the words of its phrasings
         for question in kb.questions:
             self._add_question(question)
         self._index()
@@ -184,10 +208,13 @@ class Understanding:
         accepts: set[str] = set()
         needs = tuple(Need.parse(n) for n in question.needs)
         named: list[set[tuple[str, str]]] = []
-        for example in question.examples:
+        first = len(self._examples)
+        for example, verdict in phrasings(question):
             parse = self._parse_only(example, refer=False)
             accepts.update(e.type for e in parse.entities)
             named.append({(e.type, e.value) for e in parse.entities if e.type in ABOUT})
+            if verdict:
+                self._verdicts[len(self._examples)] = (verdict, _named(parse), _negated(parse))
             self._examples.append((question.intent, tuple(parse.slotted)))
         if question.intent.startswith(FACT) and not needs and named:
             # a fact whose every example names the same meeting (partner, event) is about
@@ -196,6 +223,9 @@ class Understanding:
             needs = tuple(Need(kind, value) for kind, value in sorted(common))
         accepts.update(n.type for n in needs)
         self.intents[question.intent] = IntentInfo(question.intent, needs, frozenset(accepts))
+        self._intent_words[question.intent] = frozenset(
+            t for _, tokens in self._examples[first:] for t in tokens
+        )
 
     def _index(self) -> None:
         """Word weights (rarer across intents = more telling) and an inverted index."""
@@ -325,6 +355,7 @@ class Understanding:
             entities, covered = self._meeting_by_description(tokens, entities)
         entities, dropped, described = self._absorb_details(tokens, entities)
         covered |= dropped
+        entities = self._bodies_as_groups(entities)
         if describe and refer:
             entities, referred = self.references(tokens, entities)
             covered |= referred
@@ -372,6 +403,38 @@ class Understanding:
             described=described,
             yes_no=self._asks_yes_or_no(text, tokens),
         )
+
+    def explains(self, parse: Parse, intent: str) -> bool:
+        """Whether every word of the question is a word of the intent's phrasings or a thing
+        named: only then can a yes be said ("did ASEM13 fail?" is not "did ASEM13 happen?")."""
+        words = self._intent_words.get(intent, frozenset())
+        return all(
+            t in words or t.startswith("<") or t in self.question_words for t in parse.content
+        )
+
+    def verdict(self, parse: Parse, intent: str) -> str:
+        """ "yes" or "no" when the question is asked as one of the intent's yes/no phrasings
+        (nearly word for word, naming the same things, negated alike); else ""."""
+        if parse.unread_place:
+            return ""
+        asked, negated = _named(parse), _negated(parse)
+        close = [
+            (score, self._verdicts[i][0])
+            for i, score in parse.phrasings.items()
+            if self._example_intents[i] == intent
+            and score >= VERDICT_SIMILARITY
+            and self._verdicts[i][1:] == (asked, negated)
+        ]
+        return max(close)[1] if close else ""
+
+    def _bodies_as_groups(self, entities: list[Entity]) -> list[Entity]:
+        """A partner that is a body of members, named beside a country, is that body's group:
+        in "is the UK in the EU?" the EU is the EU member states, not the partner."""
+        countries = [e for e in entities if e.type == "country"]
+        bodies = [e for e in countries if set(e.values) <= self._body_groups]
+        if not bodies or len(bodies) == len(countries):
+            return entities
+        return [dataclasses.replace(e, type="group") if e in bodies else e for e in entities]
 
     def _asks_yes_or_no(self, text: str, tokens: list[str]) -> bool:
         """ "Was ASEM3 in Seoul?", "asem 13 was in june right?", "pakistan in asem or not",
@@ -488,11 +551,15 @@ class Understanding:
         if not parse.content or self._about_another_body(parse):
             return []
         best: dict[str, float] = {}
+        phrasings = parse.phrasings
+        verdicts = self._verdicts
         intent_of = self._example_intents
         for i, score in self.similarities(parse).items():
             intent = intent_of[i]
             if score > best.get(intent, -1.0):
                 best[intent] = score
+            if i in verdicts:
+                phrasings[i] = score
         needs = self._needs
         values: dict[str, set[str]] = {}  # entity type -> the values named
         for entity in parse.entities:
@@ -565,4 +632,27 @@ class Understanding:
             v for e in parse.of_type("group") for v in e.values if v in OTHER_BODIES
         ]
         others = [v for v in countries if v != "eu"]
-        return bool(bodies) and bool(others)
+        if not (bodies and others):
+            return False
+        # "is the UK in the EU?": the EU's membership splits ASEM's European partners (the EU
+        # member states, the non-EU three) and changed with Brexit, so asked of a partner it
+        # is answered; "when did Croatia join the EU?" is the EU's history, which the records
+        # do not hold; "is Cambodia in ASEAN?" is ASEAN's own membership
+        return "asean" in bodies or not {"join", "founded"}.isdisjoint(parse.tokens)
+
+
+def _named(parse: Parse) -> frozenset[tuple[str, str]]:
+    """The things and numbers a question names: a yes/no phrasing settles only a question
+    that names the same ("does ASEM have 3 pillars?" is not "... 4 pillars?")."""
+    named = {(e.type, v) for e in parse.entities for v in e.values}
+    covered = {i for e in parse.entities for i in range(e.start, e.end)}
+    numbers = {
+        ("number", t.lstrip("~"))
+        for i, t in enumerate(parse.tokens)
+        if i not in covered and t.lstrip("~").isdigit()
+    }
+    return frozenset(named | numbers)
+
+
+def _negated(parse: Parse) -> bool:
+    return not NEGATIONS.isdisjoint(parse.tokens)

@@ -1,0 +1,35 @@
+"""The accuracy reached on the Khmer slices holds: Khmer script and Latin-script Khmer.
+
+The sets were written by people who never saw the code and are tuned on (see README,
+"Quality, measured"); the floors are the figures reached, rounded down, so a change that
+makes the bot understand less Khmer fails here. English is held by test_accuracy.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.brain import default_brain
+from bot.evaluate import evaluate, load_cases
+
+PUBLIC = Path(__file__).parent / "devset" / "public"
+
+# file: (in scope answered right, out of scope declined, in scope answered wrong at most)
+FLOORS = {
+    "khmer-script.yaml": (0.78, 0.96, 0.10),
+    "khmer-latin.yaml": (0.84, 0.93, 0.08),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOORS))
+@pytest.mark.parametrize("lang", ["km", None])
+def test_khmer_accuracy_holds(name: str, lang: str | None) -> None:
+    """Whatever the reply language: asked with ``km``, and following the question."""
+    report = evaluate(default_brain(), load_cases(PUBLIC / name), lang)
+    in_scope, declined, wrong = FLOORS[name]
+    summary = report.as_text(show_failures=False).splitlines()[:5]
+    assert report.in_scope_accuracy >= in_scope, summary
+    assert report.decline_rate >= declined, summary
+    assert report.wrong_rate <= wrong, summary
