@@ -58,6 +58,9 @@ MAX_SUGGESTIONS = 3
 SURE = 1.0
 """The confidence of a clear answer (capped at 1.0)."""
 CARD_CONFIDENCE = 0.8
+CARD_OVERRIDE = 95.0
+"""A question naming one thing with only common words around it gets the thing's card, unless
+it is asked almost word for word as another answer."""
 """The confidence of a thing's card shown for a question that names only that thing
 ("ASEM7"): sure of what, not of which fact."""
 SURE_AT = CARD_CONFIDENCE
@@ -278,6 +281,9 @@ class Brain:
         """The action that answers the question and the confidence, or the reply when
         there is none (a decline, a "did you mean")."""
         card = self._entity_card(parse)
+        top = parse.candidates[0] if parse.candidates else None
+        if card and top and top.score >= CARD_OVERRIDE and family(top.intent) != family(card):
+            card = None  # "is ASEM the same as ASEAN?": asked word for word as another answer
         if card:
             if parse.yes_no and self._asks_membership(parse, card):
                 card = "partner.is_member"  # "is Kazakhstan in ASEM?": membership, not a card
@@ -584,6 +590,8 @@ class Brain:
         claims = self._claims(parse, reply.intent, slots)
         if not reply.facts and reply.exists is not None:
             return "yes" if reply.exists else "no"  # "was there an FMM in 2021?"
+        if ("member", "no") in reply.facts and ("member", "yes") not in reply.facts:
+            return "no"  # "Türkiye joined ASEM in 2021, true?": it is no partner at all
         stated = {kind for kind, _ in reply.facts}
         checked = {claim for claim in claims if claim[0] in stated}
         if any(claim not in reply.facts for claim in checked):
@@ -595,12 +603,12 @@ class Brain:
                 if relation in ("before", "until", ""):
                     return "yes" if since <= day else "no"
         checked |= {(e.type, v) for e in parse.described for v in e.values[:1]}
+        if claims - checked:
+            return ""  # it claims something the answer does not speak of
         if checked:
             if ("format", "virtual") in reply.facts and any(k == "city" for k, _ in checked):
                 return "online"  # "was ASEM13 held in Phnom Penh?": hosted from there, online
             return "yes"
-        if claims - checked:
-            return ""  # it claims something the answer does not speak of
         if ("member", "no") in reply.facts:
             return "no"
         if reply.exists is not None:
@@ -608,6 +616,9 @@ class Brain:
         return ""
 
     def _answer_yes_or_no(self, parse: Parse, reply: Reply, action: Action) -> Reply:
+        if parse.negated:
+            return reply  # "isn't ASEM10 in Milan?", "... even though not in the EU?": the
+            # answer states the facts; a bare yes or no would be read either way
         verdict = self._verdict(parse, reply, action.slots)
         if not verdict and reply.answered and reply.intent:
             verdict = self.nlu[parse.lang].verdict(parse, reply.intent)  # asked as data says

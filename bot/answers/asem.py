@@ -6,6 +6,7 @@ from bot.answers.base import Answer, Context, Html, bullets, paras, sentence
 from bot.answers.meetings import code
 from bot.answers.registry import composer
 from bot.declare import msg
+from bot.domain.kinds import day_facts
 
 NAME = msg("asem_name")
 ABOUT_FACTS = msg("asem_about_facts")
@@ -82,20 +83,29 @@ def coordinators(ctx: Context) -> Answer:
 def day(ctx: Context) -> Answer:
     asem_day = ctx.kb.asem.asem_day
     celebration = ctx.kb.cambodia.asem_day_celebration
-    return Answer(
-        paras(
-            [
-                ctx.t(DAY, day=asem_day.day, month=ctx.month(asem_day.month)),
-                ctx.text(asem_day.text),
-                ctx.t(
-                    DAY_CAMBODIA,
-                    date=ctx.date(celebration.start),
-                    place=ctx.place(celebration.city),
-                    text=ctx.text(celebration.text),
-                ),
-            ]
-        )
+    official = [
+        ctx.t(DAY, day=asem_day.day, month=ctx.month(asem_day.month)),
+        ctx.text(asem_day.text),
+    ]
+    cambodian = ctx.t(
+        DAY_CAMBODIA,
+        date=ctx.date(celebration.start),
+        place=ctx.place(celebration.city),
+        text=ctx.text(celebration.text),
     )
+    # the day a yes/no question may claim: the official one, or Cambodia's celebration when
+    # Cambodia is named ("did Cambodia celebrate it on 10 March?"), which then comes first
+    if ctx.kb.cambodia.partner in ctx.countries:
+        start = celebration.start
+        facts = {("country", ctx.kb.cambodia.partner)} | day_facts(start, start)
+        return Answer(paras([cambodian, *official]), facts=frozenset(facts))
+    facts = {("month", str(asem_day.month))}
+    allowed = range(asem_day.day + 1, asem_day.day + asem_day.days_allowed)
+    if not any(int(d) in allowed for d in ctx.values("day")):
+        # "is ASEM Day on 10 March?": no; on 3 March, a day it may also be celebrated on, the
+        # answer explains, with no bare yes or no
+        facts.add(("day", str(asem_day.day)))
+    return Answer(paras([*official, cambodian]), facts=frozenset(facts))
 
 
 @composer("asem.website")

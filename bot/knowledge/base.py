@@ -324,7 +324,7 @@ class KnowledgeBase:
             (len(self.areas), "areas of cooperation"),
             (len(self.questions) - len(self.facts), "questions"),
             (len(self.facts), "facts"),
-            (sum(len(q.examples) for q in self.questions), "example phrasings"),
+            (sum(len(phrasings(q)) for q in self.questions), "example phrasings"),
             (len(self.sources), "sources"),
         ]
         return ", ".join(f"{n} {label}" for n, label in counts)
@@ -353,6 +353,16 @@ def m_text(en: str) -> m.Text:
 
 FACT = "fact."
 """The intent of a fact of facts.yaml is ``fact.<id>``."""
+
+
+def phrasings(question: m.Question) -> tuple[tuple[str, str], ...]:
+    """Every way a question is asked, with the verdict a yes/no phrasing gets ("yes", "no";
+    "" for the examples)."""
+    return (
+        *((e, "") for e in question.examples),
+        *((e, "yes") for e in question.yes_to),
+        *((e, "no") for e in question.no_to),
+    )
 
 
 def _fact_question(fact: m.Fact) -> m.Question:

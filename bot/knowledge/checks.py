@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.knowledge import models as m
+from bot.knowledge.base import phrasings
 from bot.knowledge.yamlfile import Path_, Problem, YamlDocument
 
 Files = dict[str, Any]
@@ -491,7 +492,7 @@ def _check_questions(
             for j, related in enumerate(question.related):
                 if related not in all_intents:
                     c.ref(file, (*path, "related", j), related, all_intents, "intent")
-            folded = Counter(fold(e) for e, _ in m.phrasings(question))
+            folded = Counter(fold(e) for e, _ in phrasings(question))
             for field_name in ("examples", "yes_to", "no_to"):
                 for j, example in enumerate(getattr(question, field_name)):
                     if folded[fold(example)] > 1:

@@ -68,3 +68,27 @@ def _freeze(value: Any, model: type) -> Any:
     if isinstance(value, dict):
         return {key: _freeze(item, model) for key, item in value.items()}
     return value
+
+
+def english_texts(value: Any) -> list[str]:
+    """Every English text held in ``value``'s records, however deep (names, answers, notes)."""
+    out: list[str] = []
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Record):
+            if item._kind == "Text":
+                out.append(item._fields["en"])
+            else:
+                stack.extend(item._fields.values())
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif hasattr(item, "__dict__") and not isinstance(item, type):
+            stack.extend(vars(item).values())
+    return out

@@ -124,16 +124,6 @@ class Question(Strict):
         return self
 
 
-def phrasings(question: Question) -> tuple[tuple[str, str], ...]:
-    """Every way a question is asked, with the verdict a yes/no phrasing gets ("yes", "no";
-    "" for the examples)."""
-    return (
-        *((e, "") for e in question.examples),
-        *((e, "yes") for e in question.yes_to),
-        *((e, "no") for e in question.no_to),
-    )
-
-
 class WithQuestions(Strict):
     """A topic file: its questions, and the message templates its answers use (most
     templates are in messages.yaml; a topic may keep its own next to its questions)."""
@@ -435,6 +425,8 @@ class Shares(Sourced):
 class AsemDay(Sourced):
     month: int = Field(ge=1, le=12)
     day: int = Field(ge=1, le=31)
+    # it may be celebrated on any of this many days from ``day`` (the first week of March)
+    days_allowed: int = Field(default=1, ge=1, le=31)
     decided_at_summit: int = Field(ge=1)
     first_celebrated: dt.date
     text: Text

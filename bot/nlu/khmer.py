@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from bot.domain.kinds import KINDS
-from bot.knowledge.models import phrasings
+from bot.knowledge.base import phrasings
 
 if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowledge.frozen)
     from bot.knowledge import KnowledgeBase

@@ -87,7 +87,8 @@ class Normaliser:
         self._joined = re.compile(rf"^({words})(\d{{1,3}})(st|nd|rd|th)?$") if words else None
         self.numbers: dict[str, int] = {}
         self.ordinals: dict[str, int] = {}
-        self.fillers = frozenset(self.basic(" ".join(lexicon.fillers)))
+        # each on its own: joined, the list would be cut at the length a question may have
+        self.fillers = frozenset(t for filler in lexicon.fillers for t in self.basic(filler))
         # a filler ("one" in "which one") is never read as a number
         self.numbers = {
             k: v

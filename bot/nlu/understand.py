@@ -23,7 +23,8 @@ from rapidfuzz import fuzz, process
 
 from bot.domain.kinds import CONTRASTS, DETAILS, SLOT, SUBJECTS, UNMATCHED, meeting_facts
 from bot.knowledge import KnowledgeBase
-from bot.knowledge.models import phrasings
+from bot.knowledge.base import phrasings
+from bot.knowledge.frozen import english_texts
 from bot.nlu.entities import Entity, EntityExtractor, SeriesCodes, build_gazetteer
 from bot.nlu.khmer import KhmerReader
 from bot.nlu.normalise import MEMO_SIZE, Normaliser, is_ordinal
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # validated records are frozen copies at run time (bot.knowle
     from bot.knowledge.models import Question
 
 FACT = "fact."  # the intents of facts.yaml (bot.knowledge.base.FACT)
+SMALLTALK = "smalltalk."
 ABOUT = frozenset({"meeting", "country", "event"})  # what a fact may be about
 UNUSED_ENTITY_PENALTY = 20.0
 REFERENCE_LEAD = 10.0  # how much better the plain reading must score than a reference's
@@ -52,6 +54,7 @@ PRIMARY_EXTRA_PENALTY = 10.0
 VERDICT_SIMILARITY = 0.8  # how close to a yes/no phrasing a question must be for its verdict
 NEGATIONS = frozenset({"not", "no", "never", "without", "nor"})
 PLACE_WORDS = frozenset({"in", "at", "from"})
+REQUESTING = frozenset({"can", "could", "would", "will"})
 UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM
 
 
@@ -135,6 +138,10 @@ class Parse:
         )
 
     @property
+    def negated(self) -> bool:
+        return not NEGATIONS.isdisjoint(self.slotted)  # not the tag: "..., yes or no?"
+
+    @property
     def unread_place(self) -> bool:
         """A word not understood where a place would be ("was ASEM10 in Rome?")."""
         unknown = set(self.unknown)
@@ -191,8 +198,18 @@ class Understanding:
         examples = [(q, self.normalise.basic(e)) for q in kb.questions for e, _ in phrasings(q)]
         # The vocabulary: words of the examples and of every name, so typos are fixed towards
         # words that matter here, never towards arbitrary English.
+        # The words of the knowledge base's own English texts count too: "president" is a word
+        # of its answers, not a typo of "presided".
+        texts = {
+            t
+            for text in english_texts(kb)
+            for word in text.split()
+            for t in self.normalise.basic(word)
+        }
         self.normalise.set_vocabulary(
-            {t for _, tokens in examples for t in tokens} | gazetteer.words
+            {t for _, tokens in examples for t in tokens}
+            | gazetteer.words
+            | {t for t in texts if t.isalpha()}
         )
         self.intents: dict[str, IntentInfo] = {}
         self._examples: list[tuple[str, tuple[str, ...]]] = []  # (intent, slotted tokens)
@@ -202,6 +219,12 @@ class Understanding:
         for question in kb.questions:
             self._add_question(question)
         self._index()
+        self._smalltalk_words = frozenset(
+            t
+            for intent, words in self._intent_words.items()
+            if intent.startswith(SMALLTALK)
+            for t in words
+        )
         self._needs = {name: (info.required, info.valued) for name, info in self.intents.items()}
 
     def _add_question(self, question: Question) -> None:
@@ -390,7 +413,12 @@ class Understanding:
                 and len(token) > 2
             ):
                 unknown.append(token)
-        content = [t for t in slotted if t not in self.normalise.fillers]
+        # a yes/no tag ends the question ("..., right?", "yes or no"): it asks, it is not asked
+        tag = self._yes_no_tag(tokens)
+        if tag:
+            slotted = slotted[: len(slotted) - tag] if slotted[-tag:] == tokens[-tag:] else slotted
+        # a message of common words only ("are you a bot?") is matched on all of them
+        content = [t for t in slotted if t not in self.normalise.fillers] or list(slotted)
         return Parse(
             text,
             self.lang,
@@ -436,11 +464,26 @@ class Understanding:
             return entities
         return [dataclasses.replace(e, type="group") if e in bodies else e for e in entities]
 
+    def _yes_no_tag(self, tokens: list[str]) -> int:
+        """How many words the yes/no tag ending the question has (0: none)."""
+        return max(
+            (
+                len(tag)
+                for tag in self.normalise.yes_no_tags
+                if tag and len(tag) < len(tokens) and tuple(tokens[-len(tag) :]) == tag
+            ),
+            default=0,
+        )
+
     def _asks_yes_or_no(self, text: str, tokens: list[str]) -> bool:
         """ "Was ASEM3 in Seoul?", "asem 13 was in june right?", "pakistan in asem or not",
         "switzerland partner at asem8??" (a question with no question word)."""
         if not tokens:
             return False
+        if tokens[0] in REQUESTING and tokens[1:2] in (["you"], ["u"]):
+            # "can you do my homework?", "could you list the partners?": a request, unless
+            # what it asks is whether ("could you confirm whether ASEM has a secretariat?")
+            return "whether" in tokens or "if" in tokens
         if tokens[0] in self.normalise.yes_no:
             return True
         if any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag):
@@ -496,7 +539,9 @@ class Understanding:
                     continue
                 for example in postings:
                     matched[example] = matched.get(example, 0.0) + weight
-            elif token.isalpha() and len(token) >= 5:
+            elif token.isalpha() and len(token) >= 5 and token not in self.normalise.vocabulary:
+                # a misspelling of a known word; a real word of the knowledge base's texts
+                # ("president") is not another word ("presided")
                 for near, score in self._near(token):
                     if near in query:
                         continue
@@ -579,8 +624,18 @@ class Understanding:
         # little.
         contrasts = set(CONTRASTS) | (bodies_only | DETAILS if parse.anchored else set())
         contrast_cost = CONTRAST_PENALTY if parse.anchored else UNUSED_ENTITY_PENALTY
+        # small talk is a message of its own ("hi", "thanks a lot, bong"): nothing named, and
+        # no word the knowledge base knows but small talk does not ("the date of ASEM9, thank
+        # you" is about ASEM, "how do you say thank you in Khmer" about something else)
+        chatter = not (
+            parse.anchored or any(e.type not in UNMATCHED for e in parse.entities)
+        ) and all(
+            t in self._smalltalk_words or t not in self.normalise.vocabulary for t in parse.content
+        )
         candidates = []
         for intent, similarity in best.items():
+            if intent.startswith(SMALLTALK) and not chatter:
+                continue
             info = self.intents[intent]
             required, valued = needs[intent]
             if required and not any(kind in required_from for kind in required):
@@ -655,4 +710,4 @@ def _named(parse: Parse) -> frozenset[tuple[str, str]]:
 
 
 def _negated(parse: Parse) -> bool:
-    return not NEGATIONS.isdisjoint(parse.tokens)
+    return parse.negated
