@@ -170,9 +170,9 @@ class Brain:
     def _background(self, text: str, lang: str) -> Topic | None:
         """What the chatter around a question names, as a topic a short question may lean
         on ("I'm writing about the Siem Reap training. What were its dates?")."""
-        parse = self.nlu[lang].parse(text)
+        entities = self.nlu[lang].entities_of(text)
         slots = tuple(
-            (e.type, v) for e in parse.entities if kinds.KIND[e.type].in_slots for v in e.values
+            (e.type, v) for e in entities if kinds.KIND[e.type].in_slots for v in e.values
         )
         return Topic("", slots) if slots else None
 
@@ -182,7 +182,10 @@ class Brain:
         parse = self.nlu[lang].parse(text)
         chosen = self._choose(parse, lang)
         topic = topics[-1] if topics else None
-        if topic is not None:
+        sure_alone = not isinstance(chosen, Reply) and chosen[1] + CONTEXT_MARGIN > SURE
+        if topic is not None and not (sure_alone and not refers_back(parse, self.cues[lang])):
+            # (a question answered surely on its own is not bent by the context: see
+            # _context_wins; it is not read in the context either)
             alternative = self._follow_up(parse, lang, topic)
             if alternative is not None and self._context_wins(parse, lang, chosen, alternative):
                 chosen = alternative
@@ -190,7 +193,7 @@ class Brain:
             return chosen
         action, confidence = chosen
         reply = self._compose(action, lang, 0, confidence)
-        return self._answer_yes_or_no(parse, reply, action) if parse.yes_no else reply
+        return self._answer_yes_or_no(parse, reply, action, lang) if parse.yes_no else reply
 
     def _context_wins(
         self,
@@ -275,7 +278,7 @@ class Brain:
             return chosen
         action, confidence = chosen
         reply = self._compose(action, lang, 0, confidence)
-        return self._answer_yes_or_no(parse, reply, action) if parse.yes_no else reply
+        return self._answer_yes_or_no(parse, reply, action, lang) if parse.yes_no else reply
 
     def _choose(self, parse: Parse, lang: str) -> tuple[Action, float] | Reply:
         """The action that answers the question and the confidence, or the reply when
@@ -615,7 +618,7 @@ class Brain:
             return "yes" if reply.exists else "no"
         return ""
 
-    def _answer_yes_or_no(self, parse: Parse, reply: Reply, action: Action) -> Reply:
+    def _answer_yes_or_no(self, parse: Parse, reply: Reply, action: Action, lang: str) -> Reply:
         if parse.negated:
             return reply  # "isn't ASEM10 in Milan?", "... even though not in the EU?": the
             # answer states the facts; a bare yes or no would be read either way
@@ -630,7 +633,7 @@ class Brain:
             verdict = ""
         if not verdict:
             return reply
-        opening = self.kb.message(VERDICT[verdict], parse.lang)
+        opening = self.kb.message(VERDICT[verdict], lang)
         return dataclasses.replace(reply, text=f"{opening} {reply.text}", verdict=verdict)
 
 

@@ -174,6 +174,11 @@ class EntityExtractor:
         self._fuzzy: dict[str, str | None] = {}  # an unknown word -> the name it is (memo)
         # only positions that can begin a name are tried (most words begin none)
         self._first_words = {key[0] for key in gazetteer.exact}
+        # the lengths of the names each word begins, longest first
+        lengths: dict[str, set[int]] = {}
+        for key in gazetteer.exact:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {word: sorted(ns, reverse=True) for word, ns in lengths.items()}
         self._joined_prefixes = {
             key[:n] for key in gazetteer.joined for n in range(1, len(key) + 1)
         }
@@ -260,7 +265,10 @@ class EntityExtractor:
         starts_joined = first in self._joined_prefixes
         if starts_name or starts_joined:
             longest = min(self.gaz.max_len, len(tokens) - i)
-            for n in range(longest, 0, -1):
+            sizes = range(longest, 0, -1) if starts_joined else self._lengths[first]
+            for n in sizes:
+                if n > longest:
+                    continue
                 if any(k in taken for k in range(i, i + n)):
                     continue
                 span = tokens[i : i + n]

@@ -79,6 +79,7 @@ class References:
             between=_words(normalise, get("between")),
             duration=_phrases(normalise, get("duration")),
         )
+        self._duration_by_first = _by_first(self.words.duration)
 
     def __call__(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
         """The entities with references resolved, and the token positions they used up."""
@@ -217,11 +218,7 @@ class References:
         return entities, set()
 
     def _asks_duration(self, tokens: list[str]) -> bool:
-        return any(
-            tuple(tokens[i : i + len(p)]) == p
-            for p in self.words.duration
-            for i in range(len(tokens))
-        )
+        return _contains_any(tokens, self._duration_by_first)
 
     def _at_time(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
         """ "how many partners were there when Cambodia joined": as of the day it joined."""
@@ -327,3 +324,20 @@ class References:
             return later[0].key if later else None
         earlier = [m for m in meetings if m.end < start]  # type: ignore[operator]
         return earlier[-1].key if earlier else None
+
+
+def _by_first(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases by their first word, to look for them in one pass over a question."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        if phrase:
+            out.setdefault(phrase[0], []).append(phrase)
+    return out
+
+
+def _contains_any(tokens: list[str], by_first: dict[str, list[tuple[str, ...]]]) -> bool:
+    for i, token in enumerate(tokens):
+        for phrase in by_first.get(token, ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                return True
+    return False

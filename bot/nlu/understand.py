@@ -55,6 +55,7 @@ VERDICT_SIMILARITY = 0.8  # how close to a yes/no phrasing a question must be fo
 NEGATIONS = frozenset({"not", "no", "never", "without", "nor"})
 PLACE_WORDS = frozenset({"in", "at", "from"})
 REQUESTING = frozenset({"can", "could", "would", "will"})
+PARSE_MEMO = 4096  # questions whose parse is remembered
 UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM
 
 
@@ -121,6 +122,7 @@ class Parse:
     described: list[Entity] = field(default_factory=list)  # details of a named meeting
     yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
     elsewhere: bool = False  # about another body: "is Cambodia in ASEAN?", "the G20 summit"
+    similar: dict[int, float] | None = None  # example -> how close (0..1), once computed
     # how close the question is to each yes/no phrasing sharing a word with it (0..1)
     phrasings: dict[int, float] = field(default_factory=dict)
 
@@ -216,6 +218,7 @@ class Understanding:
         # yes/no phrasings: example -> (verdict, what it names, whether it is negated)
         self._verdicts: dict[int, tuple[str, frozenset[tuple[str, str]], bool]] = {}
         self._intent_words: dict[str, frozenset[str]] = {}  # the words of its phrasings
+        self._parsed: dict[str, Parse] = {}
         for question in kb.questions:
             self._add_question(question)
         self._index()
@@ -491,7 +494,26 @@ class Understanding:
         asking = text.rstrip().endswith("?")
         return asking and len(tokens) >= 3 and not set(tokens) & self.question_words
 
+    def forget(self) -> None:
+        """Forget the remembered parses (benchmarks time questions as if first seen)."""
+        self._parsed.clear()
+
+    def entities_of(self, text: str) -> list[Entity]:
+        """The things ``text`` names, without ranking intents (background chatter)."""
+        return self._parse_only(text).entities
+
     def parse(self, text: str) -> Parse:
+        """What ``text`` asks; remembered, since a message is read several times (its parts,
+        the whole, around its sentences) and campaigns bring the same questions again. A
+        parse is not changed once made."""
+        parse = self._parsed.get(text)
+        if parse is None:
+            if len(self._parsed) > PARSE_MEMO:  # questions are endless: stay small
+                self._parsed.clear()
+            parse = self._parsed[text] = self._parse_new(text)
+        return parse
+
+    def _parse_new(self, text: str) -> Parse:
         parse = self._parse_only(text)
         parse.candidates = self.rank(parse)
         parse.elsewhere = self._about_another_body(parse) or self._about_other_membership(parse)
@@ -599,7 +621,9 @@ class Understanding:
         phrasings = parse.phrasings
         verdicts = self._verdicts
         intent_of = self._example_intents
-        for i, score in self.similarities(parse).items():
+        if parse.similar is None:
+            parse.similar = self.similarities(parse)  # the same whatever the context
+        for i, score in parse.similar.items():
             intent = intent_of[i]
             if score > best.get(intent, -1.0):
                 best[intent] = score
@@ -633,25 +657,34 @@ class Understanding:
             t in self._smalltalk_words or t not in self.normalise.vocabulary for t in parse.content
         )
         candidates = []
+        named_kinds = required_from.keys()
+        intents = self.intents
         for intent, similarity in best.items():
-            if intent.startswith(SMALLTALK) and not chatter:
+            if not chatter and intent.startswith(SMALLTALK):
                 continue
-            info = self.intents[intent]
             required, valued = needs[intent]
-            if required and not any(kind in required_from for kind in required):
+            if required and named_kinds.isdisjoint(required):
                 continue
-            if any(
-                n.type in required_from and n.value not in required_from[n.type] for n in valued
-            ):
-                continue
-            if other_membership and "country" in info.accepts:
+            specific = False
+            if valued:
+                if any(
+                    n.type in required_from and n.value not in required_from[n.type]
+                    for n in valued
+                ):
+                    continue
+                specific = any(n.value in values.get(n.type, ()) for n in valued)
+            accepts = intents[intent].accepts
+            if other_membership and "country" in accepts:
                 continue  # a question about the EU or ASEAN itself, not about ASEM
             raw = 100 * similarity
-            unused = present - info.accepts
-            score = raw - UNUSED_ENTITY_PENALTY * len(unused - contrasts)
-            score -= PRIMARY_EXTRA_PENALTY * len((unused - contrasts) & SUBJECTS)
-            score -= contrast_cost * len(unused & contrasts)
-            if any(n.value in values.get(n.type, ()) for n in valued):
+            score = raw
+            unused = present - accepts
+            if unused:
+                extra = unused - contrasts
+                score -= UNUSED_ENTITY_PENALTY * len(extra)
+                score -= PRIMARY_EXTRA_PENALTY * len(extra & SUBJECTS)
+                score -= contrast_cost * len(unused & contrasts)
+            if specific:
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             candidates.append(Candidate(intent, max(0.0, score), raw))
         # best first; on a tie the answer composed from the records before a fact's prose,
