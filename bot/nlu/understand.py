@@ -487,6 +487,8 @@ class Understanding:
             # "can you do my homework?", "could you list the partners?": a request, unless
             # what it asks is whether ("could you confirm whether ASEM has a secretariat?")
             return "whether" in tokens or "if" in tokens
+        if "or" in tokens[: len(tokens) - self._yes_no_tag(tokens)]:
+            return False  # "was FMM1 on 14 or 15 February?": a choice, not yes or no
         if tokens[0] in self.normalise.yes_no:
             return True
         if any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag):
