@@ -51,6 +51,12 @@ def _phrases(normalise: Normaliser, words: tuple[str, ...]) -> tuple[tuple[str, 
     return tuple(sorted((p for p in found if p), key=len, reverse=True))
 
 
+def _first_words(normalise: Normaliser, words: tuple[str, ...]) -> frozenset[str]:
+    """The word that says it, for phrases of order: "ahead" of "ahead of", "later" of "later
+    than" (their small words say nothing alone: "the theme of FMM10" is no order)."""
+    return frozenset(tokens[0] for w in words if (tokens := normalise(w)))
+
+
 def _words(normalise: Normaliser, words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for w in words for t in normalise(w))
 
@@ -66,8 +72,8 @@ class References:
             return tuple(refs.get(name, ()))
 
         self.words = Words(
-            after=_words(normalise, get("after")),
-            before=_words(normalise, get("before")),
+            after=_first_words(normalise, get("after")),
+            before=_first_words(normalise, get("before")),
             single=_words(normalise, get("single")),
             plural=_phrases(normalise, get("plural")),
             same_year=_phrases(normalise, get("same_year")),
@@ -290,6 +296,18 @@ class References:
                 target = self._neighbour(series[0].value, dates, after)
                 if target is None:
                     continue
+                # "the next summit after FMM1", "the very first FMM after ...": those words
+                # belong to the reference too
+                j = series[0].start - 1
+                while j >= 0 and (
+                    tokens[j] in self.words.single or tokens[j] in self.words.filler
+                ):
+                    j -= 1
+                used |= set(range(j + 1, series[0].start))
+                # "which summit came right after": the words between as well
+                between = tokens[series[0].end : at]
+                if all(t in self.words.filler or t in self.words.single for t in between):
+                    used |= set(range(series[0].end, at))
                 meeting = Entity("meeting", (target,), series[0].start, series[0].end,
                                  relation="referred")  # fmt: skip
                 replaced = (anchor.start, series[0].start)

@@ -304,7 +304,16 @@ class Understanding:
             return entities, set()
         joining = self.references.joining(tokens, entities)  # "before Cambodia joined"
         places = [e for e in entities if e.type in ("city", "country") and e not in joining]
+        # a year right before a kind or a place describes the meeting, whatever word comes
+        # before it ("the summit right before the 2019 Madrid FMM")
+        describing = {e.start for e in entities if e.type in ("meeting_kind", "city", "country")}
         years = [e for e in entities if e.type == "year" and not e.relation]
+        for e in entities:
+            if e.type == "year" and e.relation and e.end in describing:
+                # the year alone describes; "before", "after" stay for the reference
+                bare = dataclasses.replace(e, start=e.end - 1, relation="")
+                entities = [bare if x is e else x for x in entities]
+                years.append(bare)
         # a kind must be named ("the Bali FMM"); "asem" alone will do only right beside a
         # year ("asem 2014"), never with a country ("is Japan in ASEM" is not FMM7 in Kyoto)
         asem_year = any(
