@@ -67,7 +67,8 @@ def years_between(first: dt.date, second: dt.date) -> tuple[int, int]:
 def between(ctx: Context) -> Answer:
     dated = _dated(ctx)
     if len(dated) < 2:
-        return Answer(ctx.t(NEEDS_TWO))
+        # asking for the two things is no answer: the question is not understood yet
+        return Answer(ctx.t(NEEDS_TWO), answered=False)
     (k1, v1, w1), (k2, v2, w2) = dated[:2]
     if w2[0] < w1[0]:
         (k1, v1, w1), (k2, v2, w2) = (k2, v2, w2), (k1, v1, w1)

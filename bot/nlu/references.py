@@ -178,6 +178,9 @@ class References:
             for anchor, end in self._anchors(tokens, entities):
                 if anchor.type != "country" or not 0 < anchor.start - series.end <= 3:
                     continue
+                order = self.words.after | self.words.before
+                if any(t in order for t in tokens[series.end : anchor.start]):
+                    continue  # "summits before Cambodia joined": an order (below)
                 partner = self.kb.partners[anchor.value]
                 key = f"summit_{partner.joined.summit}"
                 merged = Entity("meeting", (key,), series.start, series.end, relation="referred")
@@ -236,6 +239,11 @@ class References:
             start = self._back(tokens, anchor.start, self.words.at_time)
             if start <= 0:
                 continue  # "when did Cambodia join" asks when; "members when it joined" as of
+            if tokens[start] in self.words.after | self.words.before and any(
+                (e.type == "meeting_kind" and e.start < start) or self._is_first(tokens, e, start)
+                for e in entities
+            ):
+                continue  # "the first FMM after Cambodia joined": an order (below), not a day
             dates = self._dates(anchor) if start >= 0 else None
             if dates is None:
                 continue

@@ -38,6 +38,7 @@ SMALLTALK = "smalltalk."
 ABOUT = frozenset({"meeting", "country", "event"})  # what a fact may be about
 UNUSED_ENTITY_PENALTY = 20.0
 REFERENCE_LEAD = 10.0  # how much better the plain reading must score than a reference's
+ANSWERABLE = 55.0  # a reading scoring this may answer (near the brain's thresholds)
 DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day", "meeting_kind"})
 """Details that may merely describe a named meeting ("ASEM5 in Hanoi in October 2004")."""
 SPECIFIC_BONUS = 4.0
@@ -319,6 +320,11 @@ class Understanding:
         asem_year = any(
             "asem" in tokens[max(0, e.start - 1) : e.end + 1] for e in years
         )  # "asem 2014", "the 2014 asem"; not "did asem have 53 partners in 2014"
+        # a place describes the meeting only next to its kind or year ("the Vientiane summit",
+        # "the FMM in Madrid in 2019"); "was Kazakhstan in ASEM at the 2018 summit" names a
+        # partner, not where the summit was
+        near = [*kinds, *years]
+        places = [p for p in places if any(_gap(p, k) <= 2 for k in near)]
         if not (places or years) or not (kinds or asem_year):
             return entities, set()
         # "the 2006 ASEM meeting" is a summit or an FMM
@@ -537,6 +543,18 @@ class Understanding:
             plain.elsewhere = parse.elsewhere
             best = parse.candidates[0].score if parse.candidates else 0.0
             lead = REFERENCE_LEAD if parse.referred else 0.0
+            same_answer = (
+                parse.referred
+                and plain.candidates
+                and parse.candidates
+                and plain.candidates[0].intent == parse.candidates[0].intent
+                and best >= ANSWERABLE
+            )
+            if same_answer:
+                # "how many summits before Cambodia joined": both readings ask for a count;
+                # the reference says of what ("before 7 October 2004"), the plain reading
+                # leaves its words out ("summits in Cambodia")
+                return parse
             if plain.candidates and plain.candidates[0].score >= best + lead:
                 return plain
         return parse
@@ -755,3 +773,9 @@ def _named(parse: Parse) -> frozenset[tuple[str, str]]:
 
 def _negated(parse: Parse) -> bool:
     return parse.negated
+
+
+def _gap(first: Entity, second: Entity) -> int:
+    """How many words lie between two things of a question."""
+    a, b = sorted((first, second), key=lambda e: e.start)
+    return max(0, b.start - a.end)
