@@ -504,6 +504,8 @@ class Brain:
         words = set(parse.words) - {"asem"}  # "cambodia asem" names Cambodia alone
         if (alone and words) or not parse.entities or parse.of_type("organisation"):
             return None
+        if alone and not self.nlu[parse.lang].other_asks.isdisjoint(parse.tokens):
+            return None  # "things to do in Ulaanbaatar": something else about it
         if parse.elsewhere:  # "is Cambodia in ASEAN?": ASEAN's membership, not ASEM's
             return None
         types = {e.type for e in parse.entities}

@@ -22,7 +22,7 @@ DEVSET = Path(__file__).parent / "devset"
 
 # file: (in scope answered right, out of scope declined)
 FLOORS = {
-    "dev.yaml": (0.97, 0.97),
+    "dev.yaml": (0.97, 0.96),
     "dev2.yaml": (0.89, 0.96),
     "dev3.yaml": (0.93, 0.97),
     "holdout.yaml": (0.92, 0.97),
@@ -30,10 +30,10 @@ FLOORS = {
 
 # file: (in scope answered right, out of scope declined, in scope answered wrong at most)
 PUBLIC_FLOORS = {
-    "public-a.yaml": (0.76, 0.98, 0.12),
-    "public-b.yaml": (0.71, 0.98, 0.14),
-    "coverage.yaml": (0.84, 0.78, 0.08),
-    "conversations.yaml": (0.70, 0.68, 0.18),
+    "public-a.yaml": (0.78, 0.98, 0.10),
+    "public-b.yaml": (0.74, 0.97, 0.12),
+    "coverage.yaml": (0.85, 0.76, 0.08),
+    "conversations.yaml": (0.72, 0.68, 0.16),
 }
 
 

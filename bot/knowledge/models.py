@@ -625,6 +625,9 @@ class Lexicon(Strict):
     substitutes: tuple[NonEmpty, ...] = ()
     next_words: tuple[NonEmpty, ...] = ()
     previous_words: tuple[NonEmpty, ...] = ()
+    # words that, beside a name, ask something else about it than its card ("things to do
+    # in Ulaanbaatar")
+    other_asks: tuple[NonEmpty, ...] = ()
 
     @field_validator("months")
     @classmethod

@@ -42,6 +42,7 @@ ANSWERABLE = 55.0  # a reading scoring this may answer (near the brain's thresho
 DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day", "meeting_kind"})
 """Details that may merely describe a named meeting ("ASEM5 in Hanoi in October 2004")."""
 SPECIFIC_BONUS = 4.0
+UNNAMED_PENALTY = 15.0
 OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
 BETA = 1.5  # >1 weighs covering the example above explaining every word of the question
 FILLER_WEIGHT = 0.25
@@ -188,6 +189,11 @@ class Understanding:
         self._distinctive = frozenset(s.id for s in kb.series.values() if s.distinctive)
         # partners that are bodies of members: the EU (its group: the EU member states)
         self._body_groups = frozenset(kb.partners) & frozenset(kb.groups)
+        self.other_asks = frozenset(
+            t
+            for w in getattr(kb.lexicons[lang], "other_asks", ())
+            for t in self.normalise.basic(w)
+        )
         lexicon = kb.lexicons[lang]
         self.question_words = frozenset(
             t for w in getattr(lexicon, "question_words", ()) for t in self.normalise.basic(w)
@@ -694,7 +700,7 @@ class Understanding:
             required, valued = needs[intent]
             if required and named_kinds.isdisjoint(required):
                 continue
-            specific = False
+            specific = unnamed = False
             if valued:
                 if any(
                     n.type in required_from and n.value not in required_from[n.type]
@@ -702,6 +708,9 @@ class Understanding:
                 ):
                     continue
                 specific = any(n.value in values.get(n.type, ()) for n in valued)
+                # a fact about one thing (ASEM8's theme), asked without naming anything of
+                # its kind ("theme?"): only its own words make it the answer
+                unnamed = not any(n.type in required_from for n in valued)
             accepts = intents[intent].accepts
             if other_membership and "country" in accepts:
                 continue  # a question about the EU or ASEAN itself, not about ASEM
@@ -715,6 +724,8 @@ class Understanding:
                 score -= contrast_cost * len(unused & contrasts)
             if specific:
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
+            elif unnamed:
+                score -= UNNAMED_PENALTY
             candidates.append(Candidate(intent, max(0.0, score), raw))
         # best first; on a tie the answer composed from the records before a fact's prose,
         # then by name, so that the order never depends on the order of a set
