@@ -29,14 +29,18 @@ from bot.answers import COMPOSERS, Context, facts, family, prose
 from bot.answers.base import arabic_digits
 from bot.declare import msg
 from bot.dialogue import (
+    TOPIC_TURNS,
     Cues,
+    Slots,
     Topic,
     about,
     filled,
     listed_item,
     refers_back,
     relative_meeting,
+    same_year,
     substituted,
+    topic_meeting,
 )
 from bot.domain import kinds
 from bot.domain.links import from_deep_link
@@ -85,6 +89,7 @@ CLAIMABLE = frozenset(
 CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
 
+SUBSTITUTING = frozenset({"same", "one", "ones"})  # "same for FMMs", "and the 2008 one"
 CONTEXT_MARGIN = 0.15
 """How much better a reading in the context must be than the question alone, when the question
 does not refer back: a self-contained question is not bent by the context."""
@@ -96,19 +101,41 @@ SMALLTALK = "smalltalk."
 never said unasked in a group."""
 
 
+def _bodies_as_groups(kb: KnowledgeBase, slots: Slots) -> Slots:
+    """A partner that is a body of members, beside a country, is that body's group ("is it in
+    the EU?" after Norway: Norway, and the EU member states)."""
+    bodies = set(kb.partners) & set(kb.groups)
+    countries = [v for k, v in slots if k == "country"]
+    if len(countries) < 2 or not set(countries) & bodies or set(countries) <= bodies:
+        return slots
+    return tuple(("group", v) if k == "country" and v in bodies else (k, v) for k, v in slots)
+
+
 def _cues(nlu: Understanding, lexicon: object) -> Cues:
     basic = nlu.normalise.basic
 
     def words(name: str) -> frozenset[str]:
-        return frozenset(t for w in getattr(lexicon, name, ()) for t in basic(w))
+        # one-word cues only: the small words of a phrase ("one" in "last one before") say
+        # nothing alone
+        return frozenset(
+            tokens[0] for w in getattr(lexicon, name, ()) if len(tokens := basic(w)) == 1
+        )
 
     substitutes = tuple(tuple(basic(s)) for s in getattr(lexicon, "substitutes", ()))
-    return Cues(words("refers"), substitutes, words("next_words"), words("previous_words"))
+    that_year = frozenset(
+        (tokens[0], tokens[1])
+        for w in getattr(lexicon, "that_year", ())
+        if len(tokens := basic(w)) == 2
+    )
+    return Cues(
+        words("refers"), substitutes, words("next_words"), words("previous_words"), that_year
+    )
 
 
 class Brain:
     def __init__(self, kb: KnowledgeBase, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.kb = kb
+        self._bodies = frozenset(kb.partners) & frozenset(kb.groups)  # the EU, ASEAN
         self.today = today
         # One understanding serves every language: Khmer is read into the same canonical
         # (English) words (bot.nlu.khmer), so a question is understood whatever the reply
@@ -181,12 +208,12 @@ class Brain:
         wins only when the question cannot stand alone or plainly refers back."""
         parse = self.nlu[lang].parse(text)
         chosen = self._choose(parse, lang)
-        topic = topics[-1] if topics else None
+        recent = list(topics[-TOPIC_TURNS:])
         sure_alone = not isinstance(chosen, Reply) and chosen[1] + CONTEXT_MARGIN > SURE
-        if topic is not None and not (sure_alone and not refers_back(parse, self.cues[lang])):
+        if recent and not (sure_alone and not refers_back(parse, self.cues[lang])):
             # (a question answered surely on its own is not bent by the context: see
             # _context_wins; it is not read in the context either)
-            alternative = self._follow_up(parse, lang, topic)
+            alternative = self._follow_up(parse, lang, recent)
             if alternative is not None and self._context_wins(parse, lang, chosen, alternative):
                 chosen = alternative
         if isinstance(chosen, Reply):
@@ -206,18 +233,40 @@ class Brain:
             return True  # declined or unsure on its own
         if refers_back(parse, self.cues[lang]):
             return in_context[1] >= SUGGEST_AT / 100
+        if not self._names_anything(parse):
+            # "when founded", "dates?", "how many coordinators then": a question that names
+            # nothing leans on what was just talked of, unless that reading is clearly worse
+            return in_context[1] >= max(SUGGEST_AT / 100, alone[1] - CONTEXT_MARGIN)
         return in_context[1] >= alone[1] + CONTEXT_MARGIN
 
-    def _follow_up(self, parse: Parse, lang: str, topic: Topic) -> tuple[Action, float] | None:
-        """The question read in the context of ``topic``: an item of the list it showed ("the
-        second one"), the meeting after or before it, the same question about something else
-        ("and Laos?"), or what it needs filled from the topic ("who hosted it?")."""
+    @staticmethod
+    def _names_anything(parse: Parse) -> bool:
+        """It names a thing, or says "ASEM" (then ASEM itself is what it is about)."""
+        named = [e for e in parse.entities if e.type not in kinds.UNMATCHED]
+        return bool(named) or "asem" in parse.tokens
+
+    def _follow_up(
+        self, parse: Parse, lang: str, topics: Sequence[Topic]
+    ) -> tuple[Action, float] | None:
+        """The question read in the context of the latest topics (the last one first): an
+        item of the list shown ("the second one"), the meeting after or before the one talked
+        of, in the series named ("what summit came right after it"), the same year ("and the
+        summit that year"), the same question about something else ("and Laos?"), or what it
+        needs filled from the topics ("who hosted it?")."""
         nlu = self.nlu[lang]
         cues = self.cues[lang]
-        referred = listed_item(parse, topic)
+        topic = topics[-1]
+        referred = None
+        for earlier in reversed(topics):  # the latest list shown is the one meant
+            referred = listed_item(parse, earlier)
+            if referred is not None or earlier.listed:
+                break
         if referred is None and not [e for e in parse.entities if e.type != "meeting_kind"]:
             key = relative_meeting(self.kb, parse, topic, cues)
             referred = ("meeting", key) if key else None
+            year = same_year(self.kb, parse, topic, cues)
+            if referred is None and year is not None:
+                referred = ("year", year)
         if referred is not None:
             kind, value = referred
             candidates = nlu.rank(parse, {kind: {value}})
@@ -227,20 +276,39 @@ class Brain:
                 return action, min(SURE, best.score / 100)
             card = kinds.KIND[kind].card
             return (Action(card, ((kind, value),)), CARD_CONFIDENCE) if card else None
-        if topic.intent and topic.intent in nlu.intents:
+        pronoun = any(t in cues.refers and t not in SUBSTITUTING for t in parse.tokens)
+        # "and Laos?" asks the last question again of Laos; "what's the capital of Laos?"
+        # asks something else of it: only the words of that question may come with the name
+        own = nlu.intent_words(topic.intent) | nlu.question_words | SUBSTITUTING
+        other = not nlu.other_asks.isdisjoint(parse.tokens) or any(
+            w not in own for w in parse.words
+        )
+        if topic.intent and topic.intent in nlu.intents and not pronoun and not other:
+            # "and Laos?", "same for FMMs"; not "is it in the EU?" (it: what was talked of)
             slots = substituted(parse, topic, nlu.intents[topic.intent].accepts)
             if slots is not None:
                 return Action(topic.intent, slots), CARD_CONFIDENCE
         known: dict[str, set[str]] = {}
-        for kind, value in topic.slots:
-            known.setdefault(kind, set()).add(value)
+        for earlier in topics:
+            for kind, value in earlier.slots:
+                known.setdefault(kind, set()).add(value)
+            one = topic_meeting(earlier)
+            if one:
+                known.setdefault("meeting", set()).add(one)
+        leans = refers_back(parse, cues)
         for candidate in nlu.rank(parse, known):
             if candidate.score < SUGGEST_AT:
                 break
-            extra = filled(parse, topic, nlu.intents[candidate.intent].required)
+            info = nlu.intents[candidate.intent]
+            # what the intent needs; after "that one", "it", also what it takes ("new
+            # members at that one?": partners who joined at that summit)
+            wanted = info.required or (tuple(sorted(info.accepts)) if leans else ())
+            extra = filled(parse, topics, wanted, self._bodies)
             if extra:
                 slots = (*self._slots(parse, candidate.intent), *extra)
-                return Action(candidate.intent, slots), min(SURE, candidate.score / 100)
+                return Action(candidate.intent, _bodies_as_groups(self.kb, slots)), min(
+                    SURE, candidate.score / 100
+                )
         return None
 
     def _combine(self, replies: list[Reply], questions: Sequence[str], lang: str) -> Reply:
@@ -535,7 +603,7 @@ class Brain:
         for need in info.needs if info else ():
             if need.value and not any(t == need.type for t, _ in slots):
                 slots.append((need.type, need.value))
-        return tuple(dict.fromkeys(slots))  # unique, in order
+        return _bodies_as_groups(self.kb, tuple(dict.fromkeys(slots)))  # unique, in order
 
     def _compose(self, action: Action, lang: str, page: int, confidence: float) -> Reply:
         ctx = Context(self.kb, lang, self.today(), action.slots, page)

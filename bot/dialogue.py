@@ -12,6 +12,7 @@ Everything here is pure: it reads a parse and a topic, and proposes an action.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.actions import Action
@@ -67,6 +68,7 @@ class Cues:
     substitutes: tuple[tuple[str, ...], ...]  # "and", "what about", "same for"
     next_words: frozenset[str]  # next, after, following
     previous_words: frozenset[str]  # previous, before
+    same_year: frozenset[tuple[str, str]] = frozenset()  # "that year", "same year"
 
 
 def refers_back(parse: Parse, cues: Cues) -> bool:
@@ -77,35 +79,73 @@ def refers_back(parse: Parse, cues: Cues) -> bool:
     return any(tuple(tokens[: len(s)]) == s for s in cues.substitutes if s)
 
 
-def _neighbour(kb: KnowledgeBase, key: str, step: int) -> str | None:
+def _neighbour(kb: KnowledgeBase, key: str, step: int, series: str | None = None) -> str | None:
+    """The meeting after (``step`` +1) or before (-1) meeting ``key``: in its own series, or in
+    ``series`` by date ("the summit right after FMM11")."""
     meeting = kb.meeting_by_key(key)
     if meeting is None:
         return None
-    items = kb.meetings(meeting.kind)
-    at = items.index(meeting) + step
-    return items[at].key if 0 <= at < len(items) else None
+    if series is None or series == meeting.kind:
+        items = kb.meetings(meeting.kind)
+        at = items.index(meeting) + step
+        return items[at].key if 0 <= at < len(items) else None
+    others = kb.meetings(series)
+    if step > 0:
+        later = [m for m in others if m.start > meeting.start]
+        return later[0].key if later else None
+    earlier = [m for m in others if m.start < meeting.start]
+    return earlier[-1].key if earlier else None
+
+
+def topic_meeting(topic: Topic) -> str | None:
+    """The one meeting a topic was about: named, or the only one its reply showed."""
+    meetings = topic.values("meeting")
+    if meetings:
+        return meetings[-1]
+    shown = [v for k, v in topic.listed if k == "meeting"]
+    return shown[0] if len(shown) == 1 else None
 
 
 def relative_meeting(kb: KnowledgeBase, parse: Parse, topic: Topic, cues: Cues) -> str | None:
-    """ "and the one after that?", "the next one", "the previous summit": a neighbour of the
-    meeting the topic was about."""
+    """ "and the one after that?", "the next one", "the previous summit", "what summit came
+    right after it" (after FMM11: ASEM10): a neighbour of the meeting the topic was about, in
+    the series the question names, else in its own."""
     if parse.of_type("meeting"):
         return None
-    meetings = topic.values("meeting") or [v for k, v in topic.listed if k == "meeting"][-1:]
-    if not meetings:
-        return None
+    key = topic_meeting(topic)
+    if key is None:
+        meetings = [v for k, v in topic.listed if k == "meeting"]
+        if not meetings:
+            return None
+        key = meetings[-1]
+    named = [v for e in parse.of_type("meeting_kind") for v in e.values]
+    series = named[0] if named else None
     tokens = set(parse.tokens)
     if tokens & cues.next_words:
-        return _neighbour(kb, meetings[-1], +1)
+        return _neighbour(kb, key, +1, series)
     if tokens & cues.previous_words:
-        return _neighbour(kb, meetings[0], -1)
+        return _neighbour(kb, key, -1, series)
     return None
+
+
+def same_year(kb: KnowledgeBase, parse: Parse, topic: Topic, cues: Cues) -> str | None:
+    """ "and the summit that year?", "an FMM in the same year?": the year of the meeting the
+    topic was about, for a question that names a series and no year of its own."""
+    if parse.of_type("year") or parse.of_type("meeting") or not parse.of_type("meeting_kind"):
+        return None
+    tokens = parse.tokens
+    pairs = set(zip(tokens, tokens[1:], strict=False))
+    if not pairs & cues.same_year:
+        return None
+    key = topic_meeting(topic)
+    meeting = kb.meeting_by_key(key) if key else None
+    return str(meeting.start.year) if meeting else None
 
 
 def listed_item(parse: Parse, topic: Topic) -> tuple[str, str] | None:
     """ "the second one", "the 3rd": an item of the list the topic showed; after one meeting,
     the meeting of that number in its series ("the first finance ministers' meeting? and the
-    3rd one?")."""
+    3rd one?"); "the last one in that list"."""
     if parse.of_type("meeting"):
         return None
     for token in parse.tokens:
@@ -117,6 +157,8 @@ def listed_item(parse: Parse, topic: Topic) -> tuple[str, str] | None:
         meetings = topic.values("meeting")
         if len(meetings) == 1:
             return ("meeting", f"{meetings[0].partition('_')[0]}_{n}")
+    if topic.listed and "last" in parse.tokens and "list" in parse.tokens:
+        return topic.listed[-1]
     return None
 
 
@@ -133,16 +175,29 @@ def substituted(parse: Parse, topic: Topic, accepts: frozenset[str]) -> Slots | 
     return (*kept, *named)
 
 
-def filled(parse: Parse, topic: Topic, required: tuple[str, ...]) -> Slots:
-    """The topic's things of the kinds an intent needs and the question does not name
-    ("who hosted it?" after ASEM5: the meeting)."""
-    present = {e.type for e in parse.entities}
+def filled(
+    parse: Parse,
+    topics: Sequence[Topic],
+    required: tuple[str, ...],
+    bodies: frozenset[str] = frozenset(),
+) -> Slots:
+    """The things of the kinds an intent needs that the question does not name, from the
+    latest topic that has them ("who hosted it?" after ASEM5: the meeting; "how is it funded"
+    after ASEF). A body of members (``bodies``: the EU) does not count as the country named:
+    "is it in the EU?" after Norway asks about Norway."""
+    present = {
+        e.type for e in parse.entities if not (e.type == "country" and set(e.values) <= bodies)
+    }
     if any(kind in present for kind in required):
         return ()
-    for kind in required:
-        values = topic.values(kind)
-        if values:
-            return tuple((kind, v) for v in values)
+    for topic in reversed(topics):
+        for kind in required:
+            values = topic.values(kind)
+            if not values and kind == "meeting":
+                one = topic_meeting(topic)
+                values = [one] if one else []
+            if values:
+                return tuple((kind, v) for v in values)
     return ()
 
 
@@ -154,11 +209,14 @@ __all__ = [
     "TOPIC_SECONDS",
     "TOPIC_TURNS",
     "Cues",
+    "Slots",
     "Topic",
     "about",
     "filled",
     "listed_item",
     "refers_back",
     "relative_meeting",
+    "same_year",
     "substituted",
+    "topic_meeting",
 ]

@@ -6,6 +6,7 @@ here names one, except that a list with no series named shows the summits and th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from bot.actions import Action
@@ -393,7 +394,7 @@ def by_place(ctx: Context) -> Answer:
     ]
     where = ctx.join(names)
     if len(meetings) == 1:  # "the Beijing summit": one meeting, so show its card
-        return info(Context(ctx.kb, ctx.lang, ctx.today, (("meeting", meetings[0].key),)))
+        return _card_of(ctx, meetings[0])
     heading = _title(ctx, series if ctx.kinds else list(ctx.kb.main_series))
     if not meetings:
         parts = [ctx.t(BY_PLACE_NONE, title=heading, place=where)]
@@ -406,6 +407,13 @@ def by_place(ctx: Context) -> Answer:
     text += Html("\n") + bullets(line(ctx, m) for m in meetings)
     buttons = tuple(Button(code(ctx, m), card_action(m)) for m in meetings[:PER_PAGE])
     return Answer(text, buttons=buttons, exists=True, listed=_listed(meetings))
+
+
+def _card_of(ctx: Context, meeting: MeetingRef) -> Answer:
+    """The card of the one meeting a place or a year names, remembered as what the reply
+    showed (so "and its theme?" is about it)."""
+    answer = info(Context(ctx.kb, ctx.lang, ctx.today, (("meeting", meeting.key),)))
+    return dataclasses.replace(answer, listed=(("meeting", meeting.key),))
 
 
 @composer("meeting.by_year", family="meeting.many")
@@ -423,7 +431,7 @@ def by_year(ctx: Context) -> Answer:
         meetings.sort(key=lambda m: m.start)
         found += meetings
         if len(years) == 1 and len(meetings) == 1:  # "the 2006 summit"
-            return info(Context(ctx.kb, ctx.lang, ctx.today, (("meeting", meetings[0].key),)))
+            return _card_of(ctx, meetings[0])
         if meetings:
             heading = _title(
                 ctx, sorted({m.kind for m in meetings}, key=list(ctx.kb.series).index)

@@ -625,6 +625,7 @@ class Lexicon(Strict):
     substitutes: tuple[NonEmpty, ...] = ()
     next_words: tuple[NonEmpty, ...] = ()
     previous_words: tuple[NonEmpty, ...] = ()
+    that_year: tuple[NonEmpty, ...] = ()  # "the summit that year": the year just talked of
     # words that, beside a name, ask something else about it than its card ("things to do
     # in Ulaanbaatar")
     other_asks: tuple[NonEmpty, ...] = ()

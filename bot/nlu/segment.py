@@ -86,6 +86,9 @@ class Segmenter:
         """ "Good morning, I am a journalist, could you tell me X?" -> "could you tell me X?":
         the question starts at its request or question word after a comma."""
         chunks = re.split(r"(?<=[,;:])\s+", part)
+        first = self._tokens(chunks[0])
+        if first and first[0] in self.lead_ins:
+            return part, ""  # "and the one before that, where?": it is what is asked about
         for i in range(1, len(chunks)):
             rest = " ".join(chunks[i:])
             if self._opens_a_question(rest):

@@ -456,6 +456,10 @@ class Understanding:
             yes_no=self._asks_yes_or_no(text, tokens),
         )
 
+    def intent_words(self, intent: str) -> frozenset[str]:
+        """The words of an intent's phrasings."""
+        return self._intent_words.get(intent, frozenset())
+
     def explains(self, parse: Parse, intent: str) -> bool:
         """Whether every word of the question is a word of the intent's phrasings or a thing
         named: only then can a yes be said ("did ASEM13 fail?" is not "did ASEM13 happen?")."""
