@@ -220,6 +220,9 @@ class Brain:
             return chosen
         action, confidence = chosen
         reply = self._compose(action, lang, 0, confidence)
+        if isinstance(reply.topic, Topic):  # what it was asked with, for a bare follow-up
+            words = tuple(w for w in parse.words if w not in self.nlu[lang].question_words)
+            reply = dataclasses.replace(reply, topic=dataclasses.replace(reply.topic, words=words))
         return self._answer_yes_or_no(parse, reply, action, lang) if parse.yes_no else reply
 
     def _context_wins(
@@ -309,7 +312,29 @@ class Brain:
                 return Action(candidate.intent, _bodies_as_groups(self.kb, slots)), min(
                     SURE, candidate.score / 100
                 )
-        return None
+        return self._with_topic_words(parse, lang, topics)
+
+    def _with_topic_words(
+        self, parse: Parse, lang: str, topics: Sequence[Topic]
+    ) -> tuple[Action, float] | None:
+        """A follow-up that names nothing ("when?", "who decided that?", "dates?"), read
+        with the words of the question before it ("when is asem day"): the same subject,
+        another thing asked of it. Only a sure reading counts."""
+        topic = topics[-1]
+        if self._names_anything(parse) or not topic.words:
+            return None
+        both = self.nlu[lang].parse(f"{parse.text} {' '.join(topic.words)}")
+        chosen = self._choose(both, lang)
+        if isinstance(chosen, Reply) or chosen[1] < ANSWER_AT / 100:
+            return None
+        action, confidence = chosen
+        nlu = self.nlu[lang]
+        own = nlu.intent_words(action.intent) | nlu.question_words
+        if any(w not in own for w in parse.words):
+            return None  # what the follow-up asks must be what that answer is asked with
+        info = nlu.intents.get(action.intent)
+        extra = filled(both, topics, info.required, self._bodies) if info else ()
+        return Action(action.intent, (*action.slots, *extra)), confidence
 
     def _combine(self, replies: list[Reply], questions: Sequence[str], lang: str) -> Reply:
         """Several questions in one message: each answer under its question."""

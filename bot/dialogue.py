@@ -35,21 +35,24 @@ class Topic:
     intent: str
     slots: Slots = ()
     listed: Slots = ()  # the items of the list the answer showed, in order
+    # the words the question was asked with ("when is asem day"): what a follow-up that
+    # names nothing is about ("who decided that?")
+    words: tuple[str, ...] = ()
 
     def values(self, kind: str) -> list[str]:
         return [v for k, v in self.slots if k == kind]
 
     def encode(self) -> str:
-        """A compact text form (for storage): ``intent|k=v,k=v|k=v,...``."""
+        """A compact text form (for storage): ``intent|k=v,k=v|k=v,...|word word``."""
         slots = ",".join(f"{k}={v}" for k, v in self.slots)
         listed = ",".join(f"{k}={v}" for k, v in self.listed)
-        return f"{self.intent}|{slots}|{listed}"
+        return f"{self.intent}|{slots}|{listed}|{' '.join(self.words)}"
 
     @classmethod
     def decode(cls, text: str) -> Topic | None:
         try:
-            intent, slots, listed = text.split("|")
-            return cls(intent, _pairs(slots), _pairs(listed))
+            intent, slots, listed, *words = text.split("|")
+            return cls(intent, _pairs(slots), _pairs(listed), tuple(" ".join(words).split()))
         except ValueError:
             return None
 

@@ -33,7 +33,7 @@ PUBLIC_FLOORS = {
     "public-a.yaml": (0.78, 0.98, 0.10),
     "public-b.yaml": (0.74, 0.97, 0.12),
     "coverage.yaml": (0.85, 0.76, 0.08),
-    "conversations.yaml": (0.77, 0.87, 0.12),
+    "conversations.yaml": (0.78, 0.87, 0.12),
 }
 
 
