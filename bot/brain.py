@@ -90,6 +90,7 @@ CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
 
 SUBSTITUTING = frozenset({"same", "one", "ones"})  # "same for FMMs", "and the 2008 one"
+SURE_READING = 0.95  # a reading this sure is not weighed against the others
 CONTEXT_MARGIN = 0.15
 """How much better a reading in the context must be than the question alone, when the question
 does not refer back: a self-contained question is not bent by the context."""
@@ -173,7 +174,11 @@ class Brain:
                 # "what is the G20, and which countries are in it?": "it" is not ASEM's
                 replies.append(self.decline(lang))
                 continue
-            readings = [self._answer_one(t, lang, topics) for t in segments.readings(i)]
+            readings: list[Reply] = []
+            for reading in segments.readings(i):
+                readings.append(self._answer_one(reading, lang, topics))
+                if readings[-1].answered and readings[-1].confidence >= SURE_READING:
+                    break  # answered surely as it is: the other readings cannot do better
             reply = max(readings, key=self._reading_rank)
             replies.append(reply)
             if isinstance(reply.topic, Topic):

@@ -269,7 +269,7 @@ class EntityExtractor:
             for n in sizes:
                 if n > longest:
                     continue
-                if any(k in taken for k in range(i, i + n)):
+                if taken and any(k in taken for k in range(i, i + n)):
                     continue
                 span = tokens[i : i + n]
                 if n == 1 and span[0] in self.normalise.fillers:
@@ -285,9 +285,11 @@ class EntityExtractor:
         # for longer names: a known word next to an unknown one is not a misspelt name
         # ("king of thailand" is not "kingdom of thailand").
         vocabulary = self.normalise.vocabulary
+        if first in vocabulary or not first.isalpha():
+            return None  # a known word begins no misspelt name
         for n in range(min(2, len(tokens) - i), 0, -1):
             span = tokens[i : i + n]
-            if any(k in taken for k in range(i, i + n)):
+            if taken and any(k in taken for k in range(i, i + n)):
                 continue
             if any(t in vocabulary or not t.isalpha() for t in span):
                 continue

@@ -58,6 +58,7 @@ NEGATIONS = frozenset({"not", "no", "never", "without", "nor"})
 PLACE_WORDS = frozenset({"in", "at", "from"})
 REQUESTING = frozenset({"can", "could", "would", "will"})
 PARSE_MEMO = 4096  # questions whose parse is remembered
+NEVER_CLOSE = 0.2  # intents less similar than this are left out of the ranking
 UNANCHORED_UNKNOWN = 1.5  # an unknown word weighs this much more in a question not about ASEM
 
 
@@ -124,7 +125,7 @@ class Parse:
     described: list[Entity] = field(default_factory=list)  # details of a named meeting
     yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
     elsewhere: bool = False  # about another body: "is Cambodia in ASEAN?", "the G20 summit"
-    similar: dict[int, float] | None = None  # example -> how close (0..1), once computed
+    best: dict[str, float] | None = None  # intent -> its closest phrasing (0..1), once
     # how close the question is to each yes/no phrasing sharing a word with it (0..1)
     phrasings: dict[int, float] = field(default_factory=dict)
 
@@ -226,6 +227,7 @@ class Understanding:
         self._verdicts: dict[int, tuple[str, frozenset[tuple[str, str]], bool]] = {}
         self._intent_words: dict[str, frozenset[str]] = {}  # the words of its phrasings
         self._parsed: dict[str, Parse] = {}
+        self._names: dict[str, tuple[list[str], list[Entity]]] = {}
         for question in kb.questions:
             self._add_question(question)
         self._index()
@@ -236,6 +238,7 @@ class Understanding:
             for t in words
         )
         self._needs = {name: (info.required, info.valued) for name, info in self.intents.items()}
+        self._names.clear()  # the examples' words: not kept in the cached brain
 
     def _add_question(self, question: Question) -> None:
         accepts: set[str] = set()
@@ -395,8 +398,7 @@ class Understanding:
         ``refer``: resolve references ("the summit after FMM11"), which examples never do:
         "at which summit did Cambodia join" teaches how a joining is asked, whatever summit
         it names."""
-        tokens = self.normalise(text)
-        entities = self.extract(tokens)
+        tokens, entities = self._read(text)
         covered: set[int] = set()
         if describe:
             entities, covered = self._meeting_by_description(tokens, entities)
@@ -524,6 +526,18 @@ class Understanding:
     def forget(self) -> None:
         """Forget the remembered parses (benchmarks time questions as if first seen)."""
         self._parsed.clear()
+        self._names.clear()
+
+    def _read(self, text: str) -> tuple[list[str], list[Entity]]:
+        """The words and names of ``text`` (copies: the readings change their lists),
+        remembered for the other readings of the same text."""
+        known = self._names.get(text)
+        if known is None:
+            if len(self._names) > PARSE_MEMO:
+                self._names.clear()
+            tokens = self.normalise(text)
+            known = self._names[text] = (tokens, self.extract(tokens))
+        return list(known[0]), list(known[1])
 
     def entities_of(self, text: str) -> list[Entity]:
         """The things ``text`` names, without ranking intents (background chatter)."""
@@ -656,18 +670,20 @@ class Understanding:
         though the question does not name them."""
         if not parse.content or self._about_another_body(parse):
             return []
-        best: dict[str, float] = {}
-        phrasings = parse.phrasings
-        verdicts = self._verdicts
-        intent_of = self._example_intents
-        if parse.similar is None:
-            parse.similar = self.similarities(parse)  # the same whatever the context
-        for i, score in parse.similar.items():
-            intent = intent_of[i]
-            if score > best.get(intent, -1.0):
-                best[intent] = score
-            if i in verdicts:
-                phrasings[i] = score
+        if parse.best is None:  # the same whatever the context: computed once
+            best: dict[str, float] = {}
+            phrasings = parse.phrasings
+            verdicts = self._verdicts
+            intent_of = self._example_intents
+            for i, score in self.similarities(parse).items():
+                intent = intent_of[i]
+                if score > best.get(intent, -1.0):
+                    best[intent] = score
+                if i in verdicts:
+                    phrasings[i] = score
+            # an intent this far from every phrasing is never an answer nor a suggestion
+            parse.best = {k: v for k, v in best.items() if v >= NEVER_CLOSE}
+        best = parse.best
         needs = self._needs
         values: dict[str, set[str]] = {}  # entity type -> the values named
         for entity in parse.entities:
