@@ -177,7 +177,9 @@ class Brain:
             readings: list[Reply] = []
             for reading in segments.readings(i):
                 readings.append(self._answer_one(reading, lang, topics))
-                if readings[-1].answered and readings[-1].confidence >= SURE_READING:
+                last = readings[-1]
+                chatter = (last.intent or "").startswith(SMALLTALK)
+                if last.answered and not chatter and last.confidence >= SURE_READING:
                     break  # answered surely as it is: the other readings cannot do better
             reply = max(readings, key=self._reading_rank)
             replies.append(reply)
