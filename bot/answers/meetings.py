@@ -40,6 +40,7 @@ LINE = {
 THEME = msg("meeting_theme")
 THEME_FOCUS = msg("meeting_theme_focus")
 THEME_NONE = msg("meeting_theme_none")
+THEME_UNVERIFIED = msg("meeting_theme_unverified")
 EARLIER_PLANS = msg("meeting_earlier_plans")
 NOTE = msg("note")
 MISSING = msg("meeting_missing")
@@ -249,6 +250,8 @@ def _single(ctx: Context, focus: str) -> Answer:
                         original=_original(ctx, record.theme),
                     )
                 )
+            elif record.theme_unverified:  # a theme some sources give, no official text
+                parts.append(ctx.t(THEME_UNVERIFIED, meeting=code(ctx, meeting)))
             else:
                 parts.append(ctx.t(THEME_NONE, meeting=code(ctx, meeting)))
             parts.append(main_sentence(ctx, meeting, "place"))

@@ -231,6 +231,8 @@ class Meeting(Sourced):
     status: Literal["held", "planned"]
     format: Literal["in_person", "virtual"] = "in_person"
     theme: Text | None = None
+    # no theme given because the one some sources report is not confirmed by an official text
+    theme_unverified: bool = False
     notes: Text | None = None
     earlier_plans: tuple[EarlierPlan, ...] = ()
 

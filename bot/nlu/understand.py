@@ -466,8 +466,10 @@ class Understanding:
         """Whether every word of the question is a word of the intent's phrasings or a thing
         named: only then can a yes be said ("did ASEM13 fail?" is not "did ASEM13 happen?")."""
         words = self._intent_words.get(intent, frozenset())
+        flags = self.normalise.flags  # a claimed flag is checked: "an original member?"
         return all(
-            t in words or t.startswith("<") or t in self.question_words for t in parse.content
+            t in words or t.startswith("<") or t in self.question_words or t in flags
+            for t in parse.content
         )
 
     def verdict(self, parse: Parse, intent: str) -> str:
@@ -521,7 +523,9 @@ class Understanding:
         if any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag):
             return True
         asking = text.rstrip().endswith("?")
-        return asking and len(tokens) >= 3 and not set(tokens) & self.question_words
+        # "austria founding member?": two words will do when one is a claim
+        shortest = 2 if any(t in self.normalise.flags for t in tokens) else 3
+        return asking and len(tokens) >= shortest and not set(tokens) & self.question_words
 
     def forget(self) -> None:
         """Forget the remembered parses (benchmarks time questions as if first seen)."""
