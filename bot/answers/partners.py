@@ -42,6 +42,10 @@ PARTNERS_AT = msg("partners_at")
 AT_MEETING = msg("at_meeting")
 ON_DAY = msg("on_day")
 PARTNERS_JOINED_AT = msg("partners_joined_at")
+PARTNERS_JOINED_RELATIVE = {
+    True: msg("partners_joined_after"),
+    False: msg("partners_joined_before"),
+}
 PARTNER_GROUP_LIST = msg("partner_group_list")
 PARTNER_LIST_HEADER = msg("partner_list_header")
 PARTNER_LIST_NONE = msg("partner_list_none")
@@ -326,6 +330,14 @@ def _select(ctx: Context) -> tuple[list[m.Partner], Html]:
         day, label = moment
         partners = [p for p in partners if kb.partner_since(p) <= day]
         return partners, ctx.t(PARTNERS_AT, what=what, when=label)
+    joined_days = [(r, d) for r, d in ctx.days() if r in ("after", "since", "before", "until")]
+    if joined_days and "joining" in ctx.flags:
+        # "which partners joined after ASEM8": by the day each joined
+        relation, day = joined_days[0]
+        later = relation in ("after", "since")
+        partners = [p for p in partners if (kb.partner_since(p) > day) == later]
+        label = ctx.t(PARTNERS_JOINED_RELATIVE[later], what=what, date=ctx.date(day))
+        return partners, label
     rounds: set[int] = set()
     if "founding" in ctx.flags:
         rounds.add(1)
@@ -371,7 +383,8 @@ def _moment(ctx: Context) -> tuple[dt.date, Html] | None:
         dates = ctx.meeting_dates(meeting)
         return meeting.end, ctx.t(AT_MEETING, meeting=code(ctx, meeting), dates=dates)
     for relation, day in ctx.days():
-        if relation in ("until", "before", ""):
+        # "partners after ASEM8" (not joined after: that is a flag): as of the day after it
+        if relation in ("until", "before", "", "after", "since"):
             return day, ctx.t(ON_DAY, date=ctx.date(day))
     return None
 
