@@ -217,20 +217,25 @@ class Brain:
         chosen = self._choose(parse, lang)
         recent = list(topics[-TOPIC_TURNS:])
         sure_alone = not isinstance(chosen, Reply) and chosen[1] + CONTEXT_MARGIN > SURE
+        yes_no = parse.yes_no
         if recent and not (sure_alone and not refers_back(parse, self.cues[lang])):
             # (a question answered surely on its own is not bent by the context: see
             # _context_wins; it is not read in the context either)
             alternative = self._follow_up(parse, lang, recent)
             if alternative is not None and self._context_wins(parse, lang, chosen, alternative):
                 chosen = alternative
+                # "is Türkiye in ASEM? and Switzerland?": the same question, asked the same way
+                same = alternative[0].intent == recent[-1].intent and not parse.words
+                yes_no = yes_no or (same and recent[-1].yes_no)
         if isinstance(chosen, Reply):
             return chosen
         action, confidence = chosen
         reply = self._compose(action, lang, 0, confidence)
         if isinstance(reply.topic, Topic):  # what it was asked with, for a bare follow-up
             words = tuple(w for w in parse.words if w not in self.nlu[lang].question_words)
-            reply = dataclasses.replace(reply, topic=dataclasses.replace(reply.topic, words=words))
-        return self._answer_yes_or_no(parse, reply, action, lang) if parse.yes_no else reply
+            topic = dataclasses.replace(reply.topic, words=words, yes_no=yes_no)
+            reply = dataclasses.replace(reply, topic=topic)
+        return self._answer_yes_or_no(parse, reply, action, lang) if yes_no else reply
 
     def _context_wins(
         self,

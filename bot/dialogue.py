@@ -38,21 +38,25 @@ class Topic:
     # the words the question was asked with ("when is asem day"): what a follow-up that
     # names nothing is about ("who decided that?")
     words: tuple[str, ...] = ()
+    yes_no: bool = False  # it was asked yes or no: "and Switzerland?" is asked the same way
 
     def values(self, kind: str) -> list[str]:
         return [v for k, v in self.slots if k == kind]
 
     def encode(self) -> str:
-        """A compact text form (for storage): ``intent|k=v,k=v|k=v,...|word word``."""
+        """A compact text form (for storage): ``intent|k=v,k=v|k=v,...|word word|?``."""
         slots = ",".join(f"{k}={v}" for k, v in self.slots)
         listed = ",".join(f"{k}={v}" for k, v in self.listed)
-        return f"{self.intent}|{slots}|{listed}|{' '.join(self.words)}"
+        asked = "?" if self.yes_no else ""
+        return f"{self.intent}|{slots}|{listed}|{' '.join(self.words)}|{asked}"
 
     @classmethod
     def decode(cls, text: str) -> Topic | None:
         try:
-            intent, slots, listed, *words = text.split("|")
-            return cls(intent, _pairs(slots), _pairs(listed), tuple(" ".join(words).split()))
+            intent, slots, listed, *rest = text.split("|")
+            words = tuple(rest[0].split()) if rest else ()
+            asked = len(rest) > 1 and rest[1] == "?"
+            return cls(intent, _pairs(slots), _pairs(listed), words, asked)
         except ValueError:
             return None
 

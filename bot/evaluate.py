@@ -95,6 +95,10 @@ def has_fact(plain: str, alternatives: Sequence[str], *, special: bool = True) -
             words = YES if wanted == "yes" else NO
             if first_word in words or plain.startswith(words):
                 return True
+            # a part of a reply to several questions opens with its verdict, after the
+            # question it answers ("...three pillars? ... does asem have a secretariat? no. ")
+            if re.search(rf"[?؟]\s*(?:{'|'.join(map(re.escape, words))})[.។ ]", plain):
+                return True
         elif wanted == "unverified":
             if any(marker in plain for marker in UNVERIFIED):
                 return True

@@ -30,10 +30,10 @@ FLOORS = {
 
 # file: (in scope answered right, out of scope declined, in scope answered wrong at most)
 PUBLIC_FLOORS = {
-    "public-a.yaml": (0.78, 0.98, 0.10),
-    "public-b.yaml": (0.74, 0.97, 0.12),
-    "coverage.yaml": (0.85, 0.76, 0.08),
-    "conversations.yaml": (0.78, 0.87, 0.12),
+    "public-a.yaml": (0.79, 0.98, 0.09),
+    "public-b.yaml": (0.76, 0.97, 0.11),
+    "coverage.yaml": (0.86, 0.76, 0.06),
+    "conversations.yaml": (0.79, 0.87, 0.11),
 }
 
 

@@ -190,6 +190,9 @@ class Understanding:
         self._distinctive = frozenset(s.id for s in kb.series.values() if s.distinctive)
         # partners that are bodies of members: the EU (its group: the EU member states)
         self._body_groups = frozenset(kb.partners) & frozenset(kb.groups)
+        self.lead_ins = frozenset(
+            t for w in getattr(kb.lexicons[lang], "lead_ins", ()) for t in self.normalise.basic(w)
+        )
         self.other_asks = frozenset(
             t
             for w in getattr(kb.lexicons[lang], "other_asks", ())
@@ -510,6 +513,8 @@ class Understanding:
     def _asks_yes_or_no(self, text: str, tokens: list[str]) -> bool:
         """ "Was ASEM3 in Seoul?", "asem 13 was in june right?", "pakistan in asem or not",
         "switzerland partner at asem8??" (a question with no question word)."""
+        while tokens and tokens[0] in self.lead_ins:
+            tokens = tokens[1:]  # "and is it the only permanent body?", "also does ASEM..."
         if not tokens:
             return False
         if tokens[0] in REQUESTING and tokens[1:2] in (["you"], ["u"]):
