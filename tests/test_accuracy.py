@@ -23,16 +23,16 @@ DEVSET = Path(__file__).parent / "devset"
 # file: (in scope answered right, out of scope declined)
 FLOORS = {
     "dev.yaml": (0.97, 0.96),
-    "dev2.yaml": (0.89, 0.96),
+    "dev2.yaml": (0.88, 0.96),
     "dev3.yaml": (0.93, 0.97),
     "holdout.yaml": (0.92, 0.97),
 }
 
 # file: (in scope answered right, out of scope declined, in scope answered wrong at most)
 PUBLIC_FLOORS = {
-    "public-a.yaml": (0.79, 0.98, 0.09),
+    "public-a.yaml": (0.80, 0.98, 0.09),
     "public-b.yaml": (0.76, 0.97, 0.11),
-    "coverage.yaml": (0.86, 0.76, 0.06),
+    "coverage.yaml": (0.87, 0.78, 0.06),
     "conversations.yaml": (0.79, 0.87, 0.11),
 }
 

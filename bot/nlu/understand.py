@@ -230,6 +230,11 @@ class Understanding:
         self._verdicts: dict[int, tuple[str, frozenset[tuple[str, str]], bool]] = {}
         self._intent_words: dict[str, frozenset[str]] = {}  # the words of its phrasings
         self._parsed: dict[str, Parse] = {}
+        self._stems: dict[str, str] = {}
+        # the forms the lexicon rewrites words to ("founded", "held"): never cut short
+        self._canonical = frozenset(
+            t for replacement in self.normalise.synonyms.values() for t in replacement
+        )
         self._names: dict[str, tuple[list[str], list[Entity]]] = {}
         for question in kb.questions:
             self._add_question(question)
@@ -434,7 +439,7 @@ class Understanding:
                 token = "first" if token == "#1" else "nth"
             elif token.startswith("~"):
                 token = token[1:]  # a spelled number matches its digits
-            slotted.append(token)
+            slotted.append(self._stem(token))
             if (
                 token not in self.normalise.vocabulary
                 and token not in self.normalise.fillers
@@ -498,6 +503,35 @@ class Understanding:
         if not bodies or len(bodies) == len(countries):
             return entities
         return [dataclasses.replace(e, type="group") if e in bodies else e for e in entities]
+
+    def _stem(self, token: str) -> str:
+        """The word without its English endings, for matching: "hosted", "hosting", "hosts"
+        and "host" match; "proposed" and "propose" too. Fillers and the forms the lexicon
+        rewrites to ("founded", "held") are kept as they are."""
+        stem = self._stems.get(token)
+        if stem is None:
+            stem = token
+            if (
+                len(token) > 4
+                and token.isascii()
+                and token.isalpha()
+                and token not in self.normalise.fillers
+                and token not in self._canonical
+            ):
+                for ending in ("ing", "ed", "es"):
+                    if token.endswith(ending) and len(token) - len(ending) >= 4:
+                        stem = token[: -len(ending)]
+                        if len(stem) > 4 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+                            stem = stem[:-1]  # "planning", "planned": "plan"
+                        break
+                if len(stem) >= 6 and stem.endswith("e"):
+                    stem = stem[:-1]  # "propose", "decide" as "proposed", "decided"
+                if stem in self.normalise.fillers:
+                    stem = token
+            if len(self._stems) > MEMO_SIZE:
+                self._stems.clear()
+            self._stems[token] = stem
+        return stem
 
     def _yes_no_tag(self, tokens: list[str]) -> int:
         """How many words the yes/no tag ending the question has (0: none)."""
