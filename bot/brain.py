@@ -90,6 +90,7 @@ CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
 
 SUBSTITUTING = frozenset({"same", "one", "ones"})  # "same for FMMs", "and the 2008 one"
+COMPOSED_MEMO = 2048  # replies remembered by action
 SURE_READING = 0.95  # a reading this sure is not weighed against the others
 CONTEXT_MARGIN = 0.15
 """How much better a reading in the context must be than the question alone, when the question
@@ -137,6 +138,7 @@ class Brain:
     def __init__(self, kb: KnowledgeBase, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.kb = kb
         self._bodies = frozenset(kb.partners) & frozenset(kb.groups)  # the EU, ASEAN
+        self._composed: dict[tuple[str, str, int, dt.date], Reply] = {}
         self.today = today
         # One understanding serves every language: Khmer is read into the same canonical
         # (English) words (bot.nlu.khmer), so a question is understood whatever the reply
@@ -445,6 +447,12 @@ class Brain:
                 return False
         return True
 
+    def forget(self) -> None:
+        """Forget remembered parses and replies (benchmarks time questions as if first seen)."""
+        self._composed.clear()
+        for nlu in {id(u): u for u in self.nlu.values()}.values():
+            nlu.forget()
+
     def question_key(self, text: str, lang: str = "en") -> tuple[object, ...]:
         """What the answer to ``text`` depends on: two texts with the same key get the same
         reply ("Where was ASEM5?" and "where was asem 5"), so channels can remember replies."""
@@ -643,7 +651,19 @@ class Brain:
         return _bodies_as_groups(self.kb, tuple(dict.fromkeys(slots)))  # unique, in order
 
     def _compose(self, action: Action, lang: str, page: int, confidence: float) -> Reply:
-        ctx = Context(self.kb, lang, self.today(), action.slots, page)
+        """The reply to ``action``: composed once per day and language (the records do not
+        change while the bot runs; "today" does), then remembered."""
+        today = self.today()
+        key = (action.encode(), lang, page, today)
+        reply = self._composed.get(key)
+        if reply is None:
+            if len(self._composed) > COMPOSED_MEMO:
+                self._composed.clear()
+            reply = self._composed[key] = self._compose_new(action, lang, page, today)
+        return dataclasses.replace(reply, confidence=round(min(1.0, confidence), 3))
+
+    def _compose_new(self, action: Action, lang: str, page: int, today: dt.date) -> Reply:
+        ctx = Context(self.kb, lang, today, action.slots, page)
         question = self.kb.question(action.intent)
         fact = self.kb.facts.get(action.intent.removeprefix(FACT))
         if question is not None and question.answer is not None:
@@ -654,13 +674,12 @@ class Brain:
             composer = COMPOSERS[action.intent]
             answer = composer(ctx)
         if not answer.text.strip():
-            return self.decline(lang, confidence)
+            return self.decline(lang)
         text = arabic_digits(truncate_html(answer.text))
         return Reply(
             text,
             title=self.title(action, lang),
             intent=action.intent,
-            confidence=round(min(1.0, confidence), 3),
             answered=answer.answered,
             buttons=answer.buttons,
             action=action.encode(),
