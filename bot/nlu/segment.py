@@ -44,6 +44,10 @@ class Segments:
         before = self.before[i] if i < len(self.before) else ""
         if before:
             found.append(f"{before} {self.questions[i]}")
+        if self.background and len(self.questions) == 1 and self.background != before:
+            # "... a study website says ASEM has a Secretariat in Brussels ... is that true?":
+            # what the question asks about was said anywhere around it
+            found.append(f"{self.background} {self.questions[i]}")
         return tuple(found)
 
 

@@ -45,6 +45,8 @@ SPECIFIC_BONUS = 4.0
 UNNAMED_PENALTY = 15.0
 OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
 BETA = 1.5  # >1 weighs covering the example above explaining every word of the question
+LONG_CONTENT = 14  # content words beyond which a message is long
+LONG_BETA = 4.0
 FILLER_WEIGHT = 0.25
 WORD_SHARE = 0.8  # how much of the score is word overlap; the rest is character similarity
 TOP_FOR_CHARS = 40  # character similarity is computed for the best examples only
@@ -678,7 +680,10 @@ class Understanding:
             for token, weight in common:
                 for example in self.postings[token]:
                     matched[example] = matched.get(example, 0.0) + weight
-        beta2 = BETA * BETA
+        # a long message holds much besides its question: what matters is that it contains
+        # an example's words, not that the example explains all of it
+        beta = BETA if len(parse.content) <= LONG_CONTENT else LONG_BETA
+        beta2 = beta * beta
         example_weight = self._example_weight
         out: dict[int, float] = {}
         for i, hit in matched.items():
