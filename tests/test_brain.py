@@ -356,6 +356,10 @@ def test_the_brain_imports_neither_telegram_nor_httpx() -> None:
         ("was the united kingdom in the eu at asem12?", "Yes."),
         ("was australia at asem9?", "Yes."),
         ("is norway in the eu?", "No."),
+        # a negative question asks the same as a positive one
+        ("wasnt asem10 in milan?", "Yes."),
+        ("isn't asem5 in bangkok?", "No."),
+        ("is switzerland not in the eu?", "Yes."),
     ],
 )
 def test_yes_or_no_opens_the_answer(brain: Brain, question: str, opening: str) -> None:
@@ -397,3 +401,10 @@ def test_a_khmer_reply_writes_dates_the_khmer_way_and_names_places_as_the_source
     assert "ថ្ងៃទី8-9 ខែតុលា ឆ្នាំ2004" in text
     assert "ហាណូយ (Hanoi)" in text
     assert not set("០១២៣៤៥៦៧៨៩") & set(text)  # numbers in Arabic digits, as people type them
+
+
+def test_the_first_summit_a_partner_attended_is_the_one_it_joined_at(brain: Brain) -> None:
+    assert brain.answer("what was the first summit india actually attended").text.startswith(
+        "<b>ASEM7</b>"
+    )
+    assert brain.answer("which summit did australia first attend").text.startswith("<b>ASEM8</b>")

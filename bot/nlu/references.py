@@ -173,10 +173,18 @@ class References:
     def _joined_summit(
         self, tokens: list[str], entities: list[Entity]
     ) -> tuple[list[Entity], set[int]]:
-        """ "the summit where/at which Australia joined": that partner's first summit."""
-        for series in [e for e in entities if e.type == "meeting_kind" and e.value == "summit"]:
+        """ "the summit where/at which Australia joined", "the first summit India attended":
+        that partner's first summit."""
+        kinds = [e for e in entities if e.type == "meeting_kind" and e.value == "summit"]
+        # "the first summit" was read as ASEM1: beside a partner joining, it is the summit
+        kinds += [
+            self._first_of(e)
+            for e in entities
+            if e.type == "meeting" and e.value == "summit_1" and tokens[e.start] in ("#1", "first")
+        ]
+        for series in kinds:
             for anchor, end in self._anchors(tokens, entities):
-                if anchor.type != "country" or not 0 < anchor.start - series.end <= 3:
+                if anchor.type != "country" or not 0 <= anchor.start - series.end <= 3:
                     continue
                 order = self.words.after | self.words.before
                 if any(t in order for t in tokens[series.end : anchor.start]):
@@ -185,7 +193,11 @@ class References:
                 key = f"summit_{partner.joined.summit}"
                 merged = Entity("meeting", (key,), series.start, series.end, relation="referred")
                 used = set(range(series.end, end))
-                kept = [e for e in entities if e is not series and e is not anchor]
+                kept = [
+                    e
+                    for e in entities
+                    if e is not series and e is not anchor and e.start != series.start
+                ]
                 return [*kept, merged], used
         return entities, set()
 

@@ -126,6 +126,7 @@ class Parse:
     distinctive: frozenset[str] = frozenset()  # series whose name alone says ASEM (FMM, SOM)
     described: list[Entity] = field(default_factory=list)  # details of a named meeting
     yes_no: bool = False  # asks yes or no ("was ASEM3 in Seoul?")
+    denies: bool = False  # a "not" in what it asks (see negated)
     elsewhere: bool = False  # about another body: "is Cambodia in ASEAN?", "the G20 summit"
     best: dict[str, float] | None = None  # intent -> its closest phrasing (0..1), once
     # how close the question is to each yes/no phrasing sharing a word with it (0..1)
@@ -146,7 +147,9 @@ class Parse:
 
     @property
     def negated(self) -> bool:
-        return not NEGATIONS.isdisjoint(self.slotted)  # not the tag: "..., yes or no?"
+        """It denies what it asks ("does ASEM have no secretariat?"); a negative question
+        ("isn't it England?", "wasn't ASEM13 in June?") asks the same as a positive one."""
+        return self.denies
 
     @property
     def unread_place(self) -> bool:
@@ -466,6 +469,7 @@ class Understanding:
             distinctive=self._distinctive,
             described=described,
             yes_no=self._asks_yes_or_no(text, tokens),
+            denies=self._denies(tokens),
         )
 
     def intent_words(self, intent: str) -> frozenset[str]:
@@ -477,8 +481,14 @@ class Understanding:
         named: only then can a yes be said ("did ASEM13 fail?" is not "did ASEM13 happen?")."""
         words = self._intent_words.get(intent, frozenset())
         flags = self.normalise.flags  # a claimed flag is checked: "an original member?"
+        # the "not" of a negative question ("wasn't ASEM10 in Milan?") asks nothing more
+        ignored = NEGATIONS if not parse.denies else frozenset()
         return all(
-            t in words or t.startswith("<") or t in self.question_words or t in flags
+            t in words
+            or t.startswith("<")
+            or t in self.question_words
+            or t in flags
+            or t in ignored
             for t in parse.content
         )
 
@@ -534,6 +544,18 @@ class Understanding:
                 self._stems.clear()
             self._stems[token] = stem
         return stem
+
+    def _denies(self, tokens: list[str]) -> bool:
+        """A negation in what is asked: not the yes/no tag ("..., or not?"), nor the "not" of
+        a negative question's verb ("is not it England?")."""
+        words = tokens[: len(tokens) - self._yes_no_tag(tokens)]
+        start = 0
+        while start < len(words) and (words[start] in self.lead_ins or words[start] == "wait"):
+            start += 1
+        verb = start + 1 < len(words) and words[start] in self.normalise.yes_no
+        if verb and words[start + 1] in NEGATIONS:
+            words = words[: start + 1] + words[start + 2 :]
+        return not NEGATIONS.isdisjoint(words)
 
     def _yes_no_tag(self, tokens: list[str]) -> int:
         """How many words the yes/no tag ending the question has (0: none)."""
