@@ -727,10 +727,18 @@ class Brain:
             return "no"
         for kind, value in claims:
             since = next((v for k, v in reply.facts if k == "since"), None)
+            start = next((v for k, v in reply.facts if k == "start"), None)
             if kind == "date" and since is not None:  # "was India a partner by FMM9?"
                 relation, _, day = value.rpartition("_")
                 if relation in ("before", "until", ""):
                     return "yes" if since <= day else "no"
+            if kind == "date" and start is not None:  # "had Beijing hosted one before 2008?"
+                relation, _, day = value.rpartition("_")
+                if relation in ("before", "until", "after", "since"):
+                    holds = start < day if relation in ("before", "until") else start > day
+                    if not holds:
+                        return "no"
+                    checked.add((kind, value))
         checked |= {(e.type, v) for e in parse.described for v in e.values[:1]}
         if claims - checked:
             return ""  # it claims something the answer does not speak of

@@ -57,6 +57,7 @@ def meeting_facts(kb: KnowledgeBase, meeting: MeetingRef) -> Facts:
             facts.add(("region", region))
     if record.format == "virtual":
         facts.add(("format", "virtual"))
+    facts.add(("start", meeting.start.strftime("%Y%m%d")))  # "before the 2008 summit?"
     return frozenset(facts | day_facts(meeting.start, meeting.end, meeting.precision))
 
 

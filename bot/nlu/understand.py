@@ -393,6 +393,12 @@ class Understanding:
         named = [e for e in entities if e.type == "meeting"]
         for entity in entities:
             describes = entity.type in DESCRIBING and not entity.relation
+            if describes and entity.type in ("city", "country"):
+                # "had Beijing hosted any meeting before the 2008 summit": a place on the
+                # other side of a word of order is the subject, not where that meeting was
+                describes = not any(
+                    self.references.order_between(tokens, entity, m) for m in named
+                )
             if entity.type == "meeting_kind":
                 # "the theme of which summit was Quality of Life": the series of the meeting
                 # named, unless "the summit after ASEM5" asks for another of that series
@@ -776,10 +782,16 @@ class Understanding:
         # small talk is a message of its own ("hi", "thanks a lot, bong"): nothing named, and
         # no word the knowledge base knows but small talk does not ("the date of ASEM9, thank
         # you" is about ASEM, "how do you say thank you in Khmer" about something else)
-        chatter = not (
-            parse.anchored or any(e.type not in UNMATCHED for e in parse.entities)
-        ) and all(
-            t in self._smalltalk_words or t not in self.normalise.vocabulary for t in parse.content
+        chatter = (
+            not (parse.anchored or any(e.type not in UNMATCHED for e in parse.entities))
+            and all(
+                t in self._smalltalk_words or t not in self.normalise.vocabulary
+                for t in parse.content
+            )
+            # a word of small talk itself, not only "who" ("who was it?" is no "who are you?")
+            and any(
+                t in self._smalltalk_words and t not in self.question_words for t in parse.slotted
+            )
         )
         candidates = []
         named_kinds = required_from.keys()
