@@ -5,6 +5,7 @@
     asem-bot ask "question"   one answer as plain text; --jsonl: questions on stdin, JSON out
     asem-bot eval FILE        accuracy on a labelled question file
     asem-bot validate [DIR]   check the knowledge base
+    asem-bot translations export|import FILE [DIR]   texts as CSV for translators, and back
     asem-bot run              the Telegram bot (see asem-bot run --help)
     asem-bot health           exit 0 while the running bot's heartbeat is fresh
 
@@ -83,6 +84,103 @@ def _report(problems: Sequence[object]) -> int:
     sys.stdout.flush()
     print(f"{len(problems)} problem(s) found.", file=sys.stderr)
     return EXIT_PROBLEMS
+
+
+# -- translations ---------------------------------------------------------------------------------
+
+
+def _knowledge_root(directory: str | None) -> Path:
+    from bot.knowledge import default_knowledge_dir
+
+    return Path(directory) if directory else default_knowledge_dir()
+
+
+def cmd_translations(args: argparse.Namespace) -> int:
+    if args.action == "export":
+        return _translations_export(args)
+    return _translations_import(args)
+
+
+def _translations_export(args: argparse.Namespace) -> int:
+    from bot.knowledge import KnowledgeError
+    from bot.knowledge.translations import export_rows, read_entries, write_csv
+
+    try:
+        found = read_entries(_knowledge_root(args.directory))
+    except KnowledgeError as exc:
+        print("The knowledge base has problems (fix them first):", file=sys.stderr)
+        return _report(exc.problems)
+    rows = export_rows(found, todo=args.todo)
+    if args.file == "-":
+        with open(
+            sys.stdout.fileno(), "w", encoding="utf-8-sig", newline="", closefd=False
+        ) as out:
+            write_csv(rows, out)
+    else:
+        try:
+            with open(args.file, "w", encoding="utf-8-sig", newline="") as out:
+                write_csv(rows, out)
+        except OSError as exc:
+            print(f"Cannot write {args.file}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    missing = sum(1 for entry in found if entry.km is None)
+    unreviewed = sum(1 for entry in found if entry.km is not None and not entry.reviewed)
+    print(
+        f"{len(rows) - 1} texts written to {args.file}: {missing} without Khmer, "
+        f"{unreviewed} with Khmer not yet reviewed.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _translations_import(args: argparse.Namespace) -> int:
+    from bot.channels.screen import printable
+    from bot.knowledge.translations import plan_import, write_files
+
+    root = _knowledge_root(args.directory)
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from bot.validation import check_folder
+
+    plan = plan_import(root, raw, args.file, check_folder)
+    for problem in plan.skipped:
+        print(printable(str(problem)))
+    if plan.refused:
+        for problem in plan.refused:
+            print(printable(str(problem)))
+        sys.stdout.flush()
+        print(
+            f"Nothing was changed: {len(plan.refused)} problem(s) found in the result.",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    for change in plan.changes:
+        print(printable(str(change.entry.problem(change.describe()))))
+    if not args.dry_run:
+        try:
+            write_files(root, plan.files)
+        except OSError as exc:
+            print(f"Cannot write the knowledge files: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    sys.stdout.flush()
+    done = "would change" if args.dry_run else "changed"
+    print(
+        f"{len(plan.changes)} text(s) {done} in {len(plan.files)} file(s); "
+        f"{len(plan.skipped)} row(s) skipped or noted.",
+        file=sys.stderr,
+    )
+    if plan.untranslated:
+        print(
+            f"{len(plan.untranslated)} text(s) still have no Khmer text "
+            "('asem-bot validate' lists them).",
+            file=sys.stderr,
+        )
+    if args.dry_run:
+        print("Dry run: nothing was written.", file=sys.stderr)
+    return EXIT_OK
 
 
 # -- ask ------------------------------------------------------------------------------------------
@@ -326,6 +424,43 @@ def build_parser() -> argparse.ArgumentParser:
         "directory", nargs="?", help="knowledge folder (default: $ASEM_KNOWLEDGE_DIR or built-in)"
     )
     validate.set_defaults(func=cmd_validate)
+
+    translations = commands.add_parser(
+        "translations",
+        help="export every text to a spreadsheet for translators, import the Khmer back",
+        description="Every text the bot shows, side by side in English and Khmer, as CSV "
+        "(UTF-8, for Excel and LibreOffice): export it, fill in or correct the Khmer and the "
+        "reviewed column, import it. The import edits only those lines of the YAML files, "
+        "keeps comments and layout, and changes nothing if the result would not validate.",
+    )
+    steps = translations.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = steps.add_parser(
+        "export",
+        help="write every text as CSV: file, line, key, English, Khmer, reviewed",
+        description="Write every text as CSV: file, line, key, English, Khmer, reviewed.",
+    )
+    export.add_argument("file", metavar="FILE", help="the CSV file to write ('-': stdout)")
+    export.add_argument(
+        "directory", nargs="?", help="knowledge folder (default: $ASEM_KNOWLEDGE_DIR or built-in)"
+    )
+    export.add_argument(
+        "--todo", action="store_true", help="only texts without a reviewed Khmer text"
+    )
+    importing = steps.add_parser(
+        "import",
+        help="write the Khmer and reviewed columns of a CSV back into the YAML files",
+        description="Write the Khmer and reviewed columns of an exported CSV back into the "
+        "YAML files. Rows whose English changed since the export are skipped. Exit 0: "
+        "imported; 1: refused, nothing changed; 2: the CSV cannot be read.",
+    )
+    importing.add_argument("file", metavar="FILE", help="the CSV file (as exported, edited)")
+    importing.add_argument(
+        "directory", nargs="?", help="knowledge folder (default: $ASEM_KNOWLEDGE_DIR or built-in)"
+    )
+    importing.add_argument(
+        "--dry-run", action="store_true", help="check and show the changes, write nothing"
+    )
+    translations.set_defaults(func=cmd_translations)
 
     ask = commands.add_parser(
         "ask",

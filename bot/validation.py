@@ -266,3 +266,13 @@ def checked_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     if found:
         raise KnowledgeError(found)
     return kb
+
+
+def check_folder(directory: Path) -> tuple[list[Problem], list[Problem]]:
+    """The problems ``asem-bot validate`` finds in a folder, as two lists: the texts without
+    Khmer apart (an import of translations may leave some), every other problem first.
+    Raises :class:`KnowledgeError` when the folder does not load."""
+    from bot.knowledge import load_knowledge
+
+    kb = load_knowledge(directory)
+    return check_brain(kb, declarations=_declared(), translations=False), list(kb.untranslated)
