@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,17 +206,80 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+JSONL_KEYS = frozenset({"text", "conversation", "lang"})
+CONVERSATIONS_KEPT = 10_000
+"""The conversations ``ask --jsonl`` remembers at once; the one quiet longest is forgotten."""
+_REQUEST = re.compile(r'^\s*\{\s*"text"\s*:')
+
+
+class _BadLine(ValueError):
+    """A line meant as a JSON request that cannot be one."""
+
+
+def _request(line: str, known: tuple[str, ...]) -> tuple[str, object, str | None] | None:
+    """``(text, conversation, lang)`` when ``line`` is a JSON object with "text"; None when it
+    is a plain question. Raises :class:`_BadLine` for a broken request."""
+    if not line.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        if _REQUEST.match(line):  # meant as a request: say what is wrong with it
+            raise _BadLine(f"not valid JSON: {exc}") from None
+        return None
+    if not isinstance(value, dict) or "text" not in value:
+        return None  # "{...}" that is no request is a question like any other
+    unknown = sorted(set(value) - JSONL_KEYS)
+    if unknown:
+        raise _BadLine(f"unknown key {unknown[0]!r} (keys: text, conversation, lang)")
+    text, conversation, lang = value["text"], value.get("conversation"), value.get("lang")
+    if not isinstance(text, str):
+        raise _BadLine('"text" must be a string')
+    if conversation is not None and (
+        isinstance(conversation, bool) or not isinstance(conversation, str | int)
+    ):
+        raise _BadLine('"conversation" must be a string or a whole number')
+    if lang is not None and lang not in known:
+        raise _BadLine(f'"lang" must be one of {", ".join(known)}, not {lang!r}')
+    return text, conversation, lang
+
+
 def _ask_jsonl(brain: Brain, lang: str | None) -> int:
     """One JSON object per input line, flushed at once. Bad input never stops the stream.
-    The reply language follows each question unless ``lang`` is given."""
+
+    A line is a question, or a JSON object ``{"text": ..., "conversation": ..., "lang": ...}``:
+    the lines of one conversation share its context, as one chat does (the topics of its last
+    replies, and its language for a question that does not tell). The reply language is the
+    line's "lang", else ``lang`` (--lang), else the question's. A broken request gets
+    ``{"line", "error"}`` and the stream goes on; the exit status is then 1."""
+    from bot.dialogue import TOPIC_TURNS, Topic
+    from bot.language import choose_language, languages
+
+    known = languages(brain)
+    conversations: OrderedDict[str, tuple[list[Topic], str | None]] = OrderedDict()
     stdin = sys.stdin.buffer
     out = sys.stdout
-    for raw in stdin:
+    failed = False
+    for number, raw in enumerate(stdin, start=1):
         question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        reply_lang = lang or "en"
+        conversation: object = None
+        line_lang: str | None = None
         try:
-            reply_lang = _reply_language(brain, lang, question)
-            reply = brain.answer(question, reply_lang)
+            request = _request(question, known)
+        except _BadLine as exc:
+            failed = True
+            record: dict[str, object] = {"line": number, "error": str(exc)}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            continue
+        if request is not None:
+            question, conversation, line_lang = request
+        key = json.dumps(conversation) if conversation is not None else None
+        context, stored = conversations.pop(key, ([], None)) if key else ([], None)
+        reply_lang = line_lang or lang or "en"
+        try:
+            reply_lang = line_lang or lang or choose_language(brain, question, stored=stored)
+            reply = brain.answer(question, reply_lang, context[-TOPIC_TURNS:])
             record = {
                 "question": question,
                 "answered": reply.answered,
@@ -222,6 +287,8 @@ def _ask_jsonl(brain: Brain, lang: str | None) -> int:
                 "confidence": reply.confidence,
                 "reply": reply.text,
             }
+            if isinstance(reply.topic, Topic):
+                context = [*context, reply.topic][-TOPIC_TURNS:]
         except Exception:  # pragma: no cover - the brain is tested never to raise
             record = {
                 "question": question,
@@ -230,9 +297,14 @@ def _ask_jsonl(brain: Brain, lang: str | None) -> int:
                 "confidence": 0.0,
                 "reply": brain.decline(reply_lang).text,
             }
+        if key is not None:
+            record["conversation"] = conversation
+            conversations[key] = (context, reply_lang)
+            if len(conversations) > CONVERSATIONS_KEPT:
+                conversations.popitem(last=False)
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
-    return EXIT_OK
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 # -- chat -----------------------------------------------------------------------------------------
@@ -465,14 +537,18 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser(
         "ask",
         help="answer one question as plain text, or --jsonl",
-        description="Answer one question, or with --jsonl one JSON line per stdin line.",
+        description="Answer one question, or with --jsonl one JSON line per stdin line. "
+        "Exit status: 0; 1 when a --jsonl request was broken (the others are answered).",
     )
     ask.add_argument("question", nargs="*", help="the question")
     ask.add_argument(
         "--jsonl",
         action="store_true",
-        help='read questions from stdin, one per line; write {"question", "answered", '
-        '"intent", "confidence", "reply"} per line',
+        help='read questions from stdin, one per line, or as {"text": ..., "conversation": '
+        '..., "lang": ...} (the lines of a conversation share its context); write '
+        '{"question", "answered", "intent", "confidence", "reply"} per line, and '
+        '"conversation" when given; a broken request gets {"line", "error"} and the exit '
+        "status 1",
     )
     ask.add_argument(
         "--lang", help="reply language (en, km); default: the language each question is written in"
