@@ -197,12 +197,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not question:
         print('Give a question, e.g. asem-bot ask "Where was ASEM5 held?"', file=sys.stderr)
         return EXIT_USAGE
+    from bot.channels.screen import printable
+
     reply = brain.answer(question, _reply_language(brain, lang, question))
-    print(reply.plain)
+    print(printable(reply.plain))
     for i, choice in enumerate((*reply.suggestions, *reply.buttons), start=1):
         if i == 1:
             print()
-        print(f"  {i}. {choice.label}")
+        print(printable(f"  {i}. {choice.label}"))
     return EXIT_OK
 
 
