@@ -155,7 +155,7 @@ def _translations_import(args: argparse.Namespace) -> int:
             print(printable(str(problem)))
         sys.stdout.flush()
         print(
-            f"Nothing was changed: {len(plan.refused)} problem(s) found in the result.",
+            f"Nothing was changed: {len(plan.refused)} problem(s) found.",
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
