@@ -5,6 +5,7 @@
     asem-bot ask "question"   one answer as plain text; --jsonl: questions on stdin, JSON out
     asem-bot eval FILE        accuracy on a labelled question file
     asem-bot validate [DIR]   check the knowledge base
+    asem-bot translations export|import FILE [DIR]   texts as CSV for translators, and back
     asem-bot run              the Telegram bot (see asem-bot run --help)
     asem-bot health           exit 0 while the running bot's heartbeat is fresh
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +88,103 @@ def _report(problems: Sequence[object]) -> int:
     return EXIT_PROBLEMS
 
 
+# -- translations ---------------------------------------------------------------------------------
+
+
+def _knowledge_root(directory: str | None) -> Path:
+    from bot.knowledge import default_knowledge_dir
+
+    return Path(directory) if directory else default_knowledge_dir()
+
+
+def cmd_translations(args: argparse.Namespace) -> int:
+    if args.action == "export":
+        return _translations_export(args)
+    return _translations_import(args)
+
+
+def _translations_export(args: argparse.Namespace) -> int:
+    from bot.knowledge import KnowledgeError
+    from bot.knowledge.translations import export_rows, read_entries, write_csv
+
+    try:
+        found = read_entries(_knowledge_root(args.directory))
+    except KnowledgeError as exc:
+        print("The knowledge base has problems (fix them first):", file=sys.stderr)
+        return _report(exc.problems)
+    rows = export_rows(found, todo=args.todo)
+    if args.file == "-":
+        with open(
+            sys.stdout.fileno(), "w", encoding="utf-8-sig", newline="", closefd=False
+        ) as out:
+            write_csv(rows, out)
+    else:
+        try:
+            with open(args.file, "w", encoding="utf-8-sig", newline="") as out:
+                write_csv(rows, out)
+        except OSError as exc:
+            print(f"Cannot write {args.file}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    missing = sum(1 for entry in found if entry.km is None)
+    unreviewed = sum(1 for entry in found if entry.km is not None and not entry.reviewed)
+    print(
+        f"{len(rows) - 1} texts written to {args.file}: {missing} without Khmer, "
+        f"{unreviewed} with Khmer not yet reviewed.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _translations_import(args: argparse.Namespace) -> int:
+    from bot.channels.screen import printable
+    from bot.knowledge.translations import plan_import, write_files
+
+    root = _knowledge_root(args.directory)
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from bot.validation import check_folder
+
+    plan = plan_import(root, raw, args.file, check_folder)
+    for problem in plan.skipped:
+        print(printable(str(problem)))
+    if plan.refused:
+        for problem in plan.refused:
+            print(printable(str(problem)))
+        sys.stdout.flush()
+        print(
+            f"Nothing was changed: {len(plan.refused)} problem(s) found.",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    for change in plan.changes:
+        print(printable(str(change.entry.problem(change.describe()))))
+    if not args.dry_run:
+        try:
+            write_files(root, plan.files)
+        except OSError as exc:
+            print(f"Cannot write the knowledge files: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    sys.stdout.flush()
+    done = "would change" if args.dry_run else "changed"
+    print(
+        f"{len(plan.changes)} text(s) {done} in {len(plan.files)} file(s); "
+        f"{len(plan.skipped)} row(s) skipped or noted.",
+        file=sys.stderr,
+    )
+    if plan.untranslated:
+        print(
+            f"{len(plan.untranslated)} text(s) still have no Khmer text "
+            "('asem-bot validate' lists them).",
+            file=sys.stderr,
+        )
+    if args.dry_run:
+        print("Dry run: nothing was written.", file=sys.stderr)
+    return EXIT_OK
+
+
 # -- ask ------------------------------------------------------------------------------------------
 
 
@@ -97,26 +197,91 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not question:
         print('Give a question, e.g. asem-bot ask "Where was ASEM5 held?"', file=sys.stderr)
         return EXIT_USAGE
+    from bot.channels.screen import printable
+
     reply = brain.answer(question, _reply_language(brain, lang, question))
-    print(reply.plain)
+    print(printable(reply.plain))
     for i, choice in enumerate((*reply.suggestions, *reply.buttons), start=1):
         if i == 1:
             print()
-        print(f"  {i}. {choice.label}")
+        print(printable(f"  {i}. {choice.label}"))
     return EXIT_OK
+
+
+JSONL_KEYS = frozenset({"text", "conversation", "lang"})
+CONVERSATIONS_KEPT = 10_000
+"""The conversations ``ask --jsonl`` remembers at once; the one quiet longest is forgotten."""
+_REQUEST = re.compile(r'^\s*\{\s*"text"\s*:')
+
+
+class _BadLine(ValueError):
+    """A line meant as a JSON request that cannot be one."""
+
+
+def _request(line: str, known: tuple[str, ...]) -> tuple[str, object, str | None] | None:
+    """``(text, conversation, lang)`` when ``line`` is a JSON object with "text"; None when it
+    is a plain question. Raises :class:`_BadLine` for a broken request."""
+    if not line.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        if _REQUEST.match(line):  # meant as a request: say what is wrong with it
+            raise _BadLine(f"not valid JSON: {exc}") from None
+        return None
+    if not isinstance(value, dict) or "text" not in value:
+        return None  # "{...}" that is no request is a question like any other
+    unknown = sorted(set(value) - JSONL_KEYS)
+    if unknown:
+        raise _BadLine(f"unknown key {unknown[0]!r} (keys: text, conversation, lang)")
+    text, conversation, lang = value["text"], value.get("conversation"), value.get("lang")
+    if not isinstance(text, str):
+        raise _BadLine('"text" must be a string')
+    if conversation is not None and (
+        isinstance(conversation, bool) or not isinstance(conversation, str | int)
+    ):
+        raise _BadLine('"conversation" must be a string or a whole number')
+    if lang is not None and lang not in known:
+        raise _BadLine(f'"lang" must be one of {", ".join(known)}, not {lang!r}')
+    return text, conversation, lang
 
 
 def _ask_jsonl(brain: Brain, lang: str | None) -> int:
     """One JSON object per input line, flushed at once. Bad input never stops the stream.
-    The reply language follows each question unless ``lang`` is given."""
+
+    A line is a question, or a JSON object ``{"text": ..., "conversation": ..., "lang": ...}``:
+    the lines of one conversation share its context, as one chat does (the topics of its last
+    replies, and its language for a question that does not tell). The reply language is the
+    line's "lang", else ``lang`` (--lang), else the question's. A broken request gets
+    ``{"line", "error"}`` and the stream goes on; the exit status is then 1."""
+    from bot.dialogue import TOPIC_TURNS, Topic
+    from bot.language import choose_language, languages
+
+    known = languages(brain)
+    conversations: OrderedDict[str, tuple[list[Topic], str | None]] = OrderedDict()
     stdin = sys.stdin.buffer
     out = sys.stdout
-    for raw in stdin:
+    failed = False
+    for number, raw in enumerate(stdin, start=1):
         question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        reply_lang = lang or "en"
+        conversation: object = None
+        line_lang: str | None = None
         try:
-            reply_lang = _reply_language(brain, lang, question)
-            reply = brain.answer(question, reply_lang)
+            request = _request(question, known)
+        except _BadLine as exc:
+            failed = True
+            record: dict[str, object] = {"line": number, "error": str(exc)}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            continue
+        if request is not None:
+            question, conversation, line_lang = request
+        key = json.dumps(conversation) if conversation is not None else None
+        context, stored = conversations.pop(key, ([], None)) if key else ([], None)
+        reply_lang = line_lang or lang or "en"
+        try:
+            reply_lang = line_lang or lang or choose_language(brain, question, stored=stored)
+            reply = brain.answer(question, reply_lang, context[-TOPIC_TURNS:])
             record = {
                 "question": question,
                 "answered": reply.answered,
@@ -124,6 +289,8 @@ def _ask_jsonl(brain: Brain, lang: str | None) -> int:
                 "confidence": reply.confidence,
                 "reply": reply.text,
             }
+            if isinstance(reply.topic, Topic):
+                context = [*context, reply.topic][-TOPIC_TURNS:]
         except Exception:  # pragma: no cover - the brain is tested never to raise
             record = {
                 "question": question,
@@ -132,9 +299,14 @@ def _ask_jsonl(brain: Brain, lang: str | None) -> int:
                 "confidence": 0.0,
                 "reply": brain.decline(reply_lang).text,
             }
+        if key is not None:
+            record["conversation"] = conversation
+            conversations[key] = (context, reply_lang)
+            if len(conversations) > CONVERSATIONS_KEPT:
+                conversations.popitem(last=False)
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
-    return EXIT_OK
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 # -- chat -----------------------------------------------------------------------------------------
@@ -327,17 +499,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(func=cmd_validate)
 
+    translations = commands.add_parser(
+        "translations",
+        help="export every text to a spreadsheet for translators, import the Khmer back",
+        description="Every text the bot shows, side by side in English and Khmer, as CSV "
+        "(UTF-8, for Excel and LibreOffice): export it, fill in or correct the Khmer and the "
+        "reviewed column, import it. The import edits only those lines of the YAML files, "
+        "keeps comments and layout, and changes nothing if the result would not validate.",
+    )
+    steps = translations.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = steps.add_parser(
+        "export",
+        help="write every text as CSV: file, line, key, English, Khmer, reviewed",
+        description="Write every text as CSV: file, line, key, English, Khmer, reviewed.",
+    )
+    export.add_argument("file", metavar="FILE", help="the CSV file to write ('-': stdout)")
+    export.add_argument(
+        "directory", nargs="?", help="knowledge folder (default: $ASEM_KNOWLEDGE_DIR or built-in)"
+    )
+    export.add_argument(
+        "--todo", action="store_true", help="only texts without a reviewed Khmer text"
+    )
+    importing = steps.add_parser(
+        "import",
+        help="write the Khmer and reviewed columns of a CSV back into the YAML files",
+        description="Write the Khmer and reviewed columns of an exported CSV back into the "
+        "YAML files. Rows whose English changed since the export are skipped. Exit 0: "
+        "imported; 1: refused, nothing changed; 2: the CSV cannot be read.",
+    )
+    importing.add_argument("file", metavar="FILE", help="the CSV file (as exported, edited)")
+    importing.add_argument(
+        "directory", nargs="?", help="knowledge folder (default: $ASEM_KNOWLEDGE_DIR or built-in)"
+    )
+    importing.add_argument(
+        "--dry-run", action="store_true", help="check and show the changes, write nothing"
+    )
+    translations.set_defaults(func=cmd_translations)
+
     ask = commands.add_parser(
         "ask",
         help="answer one question as plain text, or --jsonl",
-        description="Answer one question, or with --jsonl one JSON line per stdin line.",
+        description="Answer one question, or with --jsonl one JSON line per stdin line. "
+        "Exit status: 0; 1 when a --jsonl request was broken (the others are answered).",
     )
     ask.add_argument("question", nargs="*", help="the question")
     ask.add_argument(
         "--jsonl",
         action="store_true",
-        help='read questions from stdin, one per line; write {"question", "answered", '
-        '"intent", "confidence", "reply"} per line',
+        help='read questions from stdin, one per line, or as {"text": ..., "conversation": '
+        '..., "lang": ...} (the lines of a conversation share its context); write '
+        '{"question", "answered", "intent", "confidence", "reply"} per line, and '
+        '"conversation" when given; a broken request gets {"line", "error"} and the exit '
+        "status 1",
     )
     ask.add_argument(
         "--lang", help="reply language (en, km); default: the language each question is written in"

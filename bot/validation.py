@@ -24,6 +24,7 @@ from bot.declare import PACKAGE, CommandSpec
 from bot.domain import kinds
 from bot.domain.topics import TOPICS
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, default_knowledge_dir
+from bot.knowledge import models as m
 from bot.knowledge.base import FACT
 from bot.reply import html_problems
 
@@ -130,9 +131,27 @@ def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in _FORMATTER.parse(text) if name}
 
 
-def check_brain(kb: KnowledgeBase, *, declarations: Declarations | None = None) -> list[Problem]:
-    """Problems between the knowledge base and the code (empty: they agree)."""
-    problems: list[Problem] = []
+def _dropped(text: m.Text) -> str | None:
+    """What is wrong when the Khmer of a template leaves out a ``{placeholder}`` of the
+    English (the reply would lack the meeting, the place...); None when it keeps them all.
+    (The Khmer may add one: ``{original}``, a theme's English wording.)"""
+    try:
+        missing = _fields(text.en) - _fields(text.km or "")
+    except ValueError:
+        return None  # reported as a broken placeholder
+    if not missing or text.km is None:
+        return None
+    return f"the Khmer text leaves out {{{sorted(missing)[0]}}} (keep every {{placeholder}})"
+
+
+def check_brain(
+    kb: KnowledgeBase, *, declarations: Declarations | None = None, translations: bool = True
+) -> list[Problem]:
+    """Problems between the knowledge base and the code (empty: they agree).
+
+    With ``translations`` (the default), every text without Khmer is one too: the bot speaks
+    both languages, and this keeps it so (``asem-bot translations`` helps fill them in)."""
+    problems: list[Problem] = list(kb.untranslated) if translations else []
     _check_questions(kb, problems)
     _check_messages(kb, problems)
     if declarations is None:
@@ -175,6 +194,9 @@ def _check_questions(kb: KnowledgeBase, problems: list[Problem]) -> None:
             except ValueError as exc:
                 problems.append(kb.problem(question, f"label: broken {{placeholder}}: {exc}"))
                 continue
+            dropped = _dropped(question.label) if lang_text == question.label.km else None
+            if dropped:
+                problems.append(kb.problem(question, f"label: {dropped}"))
             if unknown:
                 known = ", ".join("{" + p + "}" for p in sorted(kinds.PLACEHOLDERS))
                 problems.append(
@@ -219,6 +241,9 @@ def _check_messages(kb: KnowledgeBase, problems: list[Problem]) -> None:
                     )
                 )
                 continue
+            dropped = _dropped(text) if lang_text == text.km else None
+            if dropped:
+                problems.append(kb.message_problem(key, dropped))
             sample = lang_text.format_map(dict.fromkeys(fields, "x"))
             for problem in html_problems(sample):
                 problems.append(kb.message_problem(key, problem))
@@ -241,3 +266,13 @@ def checked_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     if found:
         raise KnowledgeError(found)
     return kb
+
+
+def check_folder(directory: Path) -> tuple[list[Problem], list[Problem]]:
+    """The problems ``asem-bot validate`` finds in a folder, as two lists: the texts without
+    Khmer apart (an import of translations may leave some), every other problem first.
+    Raises :class:`KnowledgeError` when the folder does not load."""
+    from bot.knowledge import load_knowledge
+
+    kb = load_knowledge(directory)
+    return check_brain(kb, declarations=_declared(), translations=False), list(kb.untranslated)

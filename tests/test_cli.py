@@ -135,3 +135,75 @@ def test_eval_with_a_bad_file(env: dict[str, str], tmp_path: Path) -> None:
 def test_validate(env: dict[str, str]) -> None:
     result = bot(env, "validate")
     assert result.returncode == 0 and result.stdout.startswith("OK: 13 summits")
+
+
+def _jsonl(env: dict[str, str], *lines: str) -> tuple[int, list[dict[str, object]]]:
+    result = bot(env, "ask", "--jsonl", stdin="".join(line + "\n" for line in lines))
+    assert "Traceback" not in result.stderr, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(lines)  # one answer per line, whatever the line
+    return result.returncode, records
+
+
+def test_ask_jsonl_conversations_share_context_as_one_chat_does(env: dict[str, str]) -> None:
+    code, records = _jsonl(
+        env,
+        '{"text": "where was asem 5 held", "conversation": "a"}',
+        '{"text": "who hosted it", "conversation": "b"}',  # b has no context yet
+        "who hosted it",  # a plain line stands alone
+        '{"text": "who hosted it", "conversation": "a"}',
+        '{"text": "and the one after that?", "conversation": "a"}',
+        '{"text": "ASEM5ធ្វើនៅណា?", "conversation": 7}',
+        '{"text": "ASEM6", "conversation": 7}',  # says no language: the conversation's
+        "ASEM6",
+        '{"text": "where was asem 5 held", "lang": "km"}',
+    )
+    assert code == 0
+    a1, b, plain, a2, a3, k1, k2, neutral, lang = records
+    assert a1["conversation"] == "a" and a1["intent"] == "meeting.place"
+    assert b["conversation"] == "b" and not b["answered"]
+    assert "conversation" not in plain and not plain["answered"]
+    assert set(plain) == {"question", "answered", "intent", "confidence", "reply"}
+    assert a2["answered"] and "Hanoi" in str(a2["reply"]) and a2["question"] == "who hosted it"
+    assert a3["answered"] and "ASEM6" in str(a3["reply"]) and "Helsinki" in str(a3["reply"])
+    assert k1["conversation"] == 7 and "ហាណូយ" in str(k1["reply"])
+    assert "ហែលស៊ិនគី" in str(k2["reply"])  # Helsinki in Khmer
+    assert "Helsinki" in str(neutral["reply"]) and "ហែលស៊ិនគី" not in str(neutral["reply"])
+    assert "ហាណូយ" in str(lang["reply"]) and "conversation" not in lang
+
+
+def test_ask_jsonl_lines_that_only_look_like_json_are_plain_questions(
+    env: dict[str, str],
+) -> None:
+    lines = ['{"q": "where was asem 5 held"}', "{where was asem 5 held", "[1, 2]", '"text"']
+    code, records = _jsonl(env, *lines)
+    assert code == 0
+    assert [r["question"] for r in records] == lines
+    for record in records:
+        assert set(record) == {"question", "answered", "intent", "confidence", "reply"}
+
+
+def test_ask_jsonl_a_broken_request_gets_an_error_line_and_the_rest_is_answered(
+    env: dict[str, str],
+) -> None:
+    code, records = _jsonl(
+        env,
+        '{"text": "where was asem 5 held", "conversation": "a"',  # cut short
+        '{"text": 5}',
+        '{"text": "hi", "conversaton": "a"}',
+        '{"text": "hi", "lang": "fr"}',
+        '{"text": "hi", "conversation": [1]}',
+        '{"text": "where was asem 5 held", "conversation": "a"}',
+        "where was fmm 2 held",
+    )
+    assert code == 1
+    errors, good = records[:5], records[5:]
+    assert [e["line"] for e in errors] == [1, 2, 3, 4, 5]
+    assert all(set(e) == {"line", "error"} for e in errors)
+    assert "not valid JSON" in str(errors[0]["error"])
+    assert "must be a string" in str(errors[1]["error"])
+    assert "unknown key 'conversaton'" in str(errors[2]["error"])
+    assert "'fr'" in str(errors[3]["error"]) and "en, km" in str(errors[3]["error"])
+    assert all(g["answered"] for g in good)
+    assert good[0]["conversation"] == "a" and "Hanoi" in str(good[0]["reply"])
+    assert "Berlin" in str(good[1]["reply"])

@@ -21,13 +21,22 @@ from bot.validation import check_brain, scan
 
 NEW_SERIES = """
   - id: envmm
-    name: {en: Environment Ministers' Meeting (EnvMM)}
+    name:
+      en: Environment Ministers' Meeting (EnvMM)
+      km: កិច្ចប្រជុំរដ្ឋមន្ត្រីបរិស្ថាន (EnvMM)
+      km_unreviewed: true
     code: "EnvMM{n}"
-    title: {en: ASEM Environment Ministers' Meetings (EnvMM)}
+    title:
+      en: ASEM Environment Ministers' Meetings (EnvMM)
+      km: កិច្ចប្រជុំរដ្ឋមន្ត្រីបរិស្ថានអាស៊ី-អឺរ៉ុប (EnvMM)
+      km_unreviewed: true
     aliases: [envmm, environment ministers meeting, environment ministers meetings]
-    attendees: {en: the ministers of the environment of the ASEM partners}
-    frequency: {en: now and then}
-    role: {en: to discuss the environment}
+    attendees:
+      en: the ministers of the environment of the ASEM partners
+      km: រដ្ឋមន្ត្រីបរិស្ថាននៃដៃគូ ASEM
+      km_unreviewed: true
+    frequency: {en: now and then, km: ម្តងម្កាល, km_unreviewed: true}
+    role: {en: to discuss the environment, km: ដើម្បីពិភាក្សាអំពីបរិស្ថាន, km_unreviewed: true}
     sources: [seed]
     meetings:
       - number: 1

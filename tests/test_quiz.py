@@ -420,6 +420,21 @@ def test_terminal_play(maker: QuizMaker) -> None:
     assert parse_choice(q, "0") is None
     assert parse_choice(q, "5") is None
     assert parse_choice(q, "Paris") is None
+    # an option's text that ends in ")" is that option, typed in any case, with a full stop
+    summits = maker.make("partner_first_summit:in", random.Random(0))
+    option = summits.options[1]
+    assert option.endswith(")")
+    assert parse_choice(summits, option.upper()) == 1
+    assert parse_choice(summits, option + ".") == 1
+    # options that are numbers: the number typed is the option it names, else a position
+    pillars = maker.make("pillar_count", random.Random(0))
+    assert set(pillars.options) == {"2", "3", "4", "5"}
+    assert parse_choice(pillars, "3") == pillars.options.index("3")
+    assert parse_choice(pillars, "៣") == pillars.options.index("3")
+    assert parse_choice(pillars, "1") == 0
+    years = maker.make("summit_year:5", random.Random(0))
+    assert parse_choice(years, "2004") == years.options.index("2004")
+    assert parse_choice(years, "2") == 1 and parse_choice(years, "1990") is None
 
 
 # -- limits and shortening ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.brain import Brain
 from bot.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
 
 KNOWLEDGE = default_knowledge_dir()
@@ -252,3 +253,49 @@ def test_missing_folder(tmp_path: Path) -> None:
     result = run_validate(tmp_path / "nowhere")
     assert result.returncode == 1
     assert "knowledge folder not found" in result.stdout
+
+
+def line_of(path: Path, text: str) -> int:
+    content = path.read_text(encoding="utf-8")
+    return content[: content.index(text)].count("\n") + 1
+
+
+# -- validate: every text has Khmer ---------------------------------------------------------------
+
+
+def test_validate_reports_every_text_without_khmer_with_file_line_and_key(copy: Path) -> None:
+    messages = copy / "messages.yaml"
+    flow = "  and_separator: {en: and, km: និង, km_unreviewed: true}"
+    flow_line = line_of(messages, flow)
+    messages.write_text(
+        messages.read_text(encoding="utf-8").replace(flow, "  and_separator: {en: and}"), "utf-8"
+    )
+    partners = copy / "partners.yaml"
+    name = "    name: {en: Cambodia, km: កម្ពុជា}"
+    name_line = line_of(partners, name)
+    partners.write_text(
+        partners.read_text(encoding="utf-8").replace(name, "    name: {en: Cambodia}"), "utf-8"
+    )
+    result = run_validate(copy)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert f"{messages}:{flow_line}: and_separator: no Khmer text" in lines, result.stdout
+    assert f"{partners}:{name_line}: partners[kh].name: no Khmer text" in lines, result.stdout
+    assert len(lines) == 2, result.stdout
+    # the bot itself still loads it, and says the English where the Khmer is missing
+    reply = Brain(load_knowledge(copy)).answer("when did cambodia join asem", "km")
+    assert reply.answered and "Cambodia" in reply.text
+
+
+def test_validate_reports_a_khmer_template_that_leaves_out_a_placeholder(copy: Path) -> None:
+    messages = copy / "messages.yaml"
+    old = 'km: "<b>{meeting}</b> បានប្រព្រឹត្តទៅនៅ <b>{place}</b> {when}។"'
+    line = line_of(messages, old)
+    text = messages.read_text(encoding="utf-8")
+    messages.write_text(text.replace(old, old.replace(" {when}", "")), "utf-8")
+    result = run_validate(copy)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{messages}:{line}: meeting_place_in_person: the Khmer text leaves out {{when}} "
+        "(keep every {placeholder})"
+    ]

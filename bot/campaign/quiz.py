@@ -208,13 +208,21 @@ def format_for_terminal(q: QuizQuestion) -> str:
 
 
 def parse_choice(q: QuizQuestion, text: str) -> int | None:
-    """The option index (from 0) a reply means: its number (from 1) or its exact text."""
-    reply = text.strip().rstrip(".)").strip()
-    if reply.isdigit():
-        number = int(reply)
-        return number - 1 if 1 <= number <= len(q.options) else None
-    folded = reply.casefold()
-    return next((i for i, o in enumerate(q.options) if o.casefold() == folded), None)
+    """The option index (from 0) a reply means: its exact text, else its number (from 1).
+
+    The text first: "3" to "On how many pillars...?" (options 2, 3, 4, 5) is the option 3,
+    and "2004" to "In which year...?" is the option 2004; any other number is a position
+    ("2", "2." or "2)", in Khmer digits too). An option's text may end in ")" or be typed
+    with a full stop."""
+    reply = text.strip()
+    number = reply.rstrip(".)").strip()
+    typed = {reply.casefold(), reply.rstrip(".").strip().casefold()}
+    if number.isdigit():
+        typed.add(str(int(number)))  # Khmer digits as the options write them
+    by_text = next((i for i, o in enumerate(q.options) if o.casefold() in typed), None)
+    if by_text is not None or not number.isdigit():
+        return by_text
+    return int(number) - 1 if 1 <= int(number) <= len(q.options) else None
 
 
 def check_answer(q: QuizQuestion, choice_index: int) -> tuple[bool, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -115,6 +115,8 @@ class KnowledgeBase:
     locations: MappingProxyType[tuple[str, str], tuple[str, int]] = field(
         repr=False, compare=False
     )
+    # every text with English only, as "file:line: key: no Khmer text" (bot.knowledge.texts)
+    untranslated: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         # read-only mappings do not pickle; store plain dicts and wrap them again on load
@@ -129,7 +131,12 @@ class KnowledgeBase:
 
     @classmethod
     def from_files(
-        cls, files: dict[str, Any], root: Path, docs: dict[str, YamlDocument] | None = None
+        cls,
+        files: dict[str, Any],
+        root: Path,
+        docs: dict[str, YamlDocument] | None = None,
+        *,
+        untranslated: Sequence[Problem] = (),
     ) -> KnowledgeBase:
         locations = _locations(files, docs or {})
         files = {name: freeze(parsed) for name, parsed in files.items()}
@@ -172,6 +179,7 @@ class KnowledgeBase:
             ),
             lexicons=MappingProxyType(dict(files["language.yaml"].languages)),
             locations=MappingProxyType(locations),
+            untranslated=tuple(untranslated),
         )
 
     # -- meetings ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.checks import check_knowledge
 from bot.knowledge.paths import default_knowledge_dir
 from bot.knowledge.problems import KnowledgeError
+from bot.knowledge.texts import entries, missing_khmer
 from bot.knowledge.yamlfile import Problem, YamlDocument, read_yaml
 
 # One schema per file; the order is the order problems are reported in.
@@ -51,8 +52,19 @@ def _error(problems: list[Problem]) -> KnowledgeError:
 
 
 def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
-    """Read, validate and index the knowledge base. Raises :class:`KnowledgeError`."""
+    """Read, validate and index the knowledge base. Raises :class:`KnowledgeError`.
+
+    A text without Khmer does not stop loading (the bot shows the English): it is kept in
+    ``untranslated``, which ``asem-bot validate`` reports (:mod:`bot.validation`)."""
     root = Path(directory) if directory is not None else default_knowledge_dir()
+    parsed, documents = read_files(root)
+    untranslated = missing_khmer(entries(parsed, documents))
+    return KnowledgeBase.from_files(parsed, root, documents, untranslated=untranslated)
+
+
+def read_files(root: Path) -> tuple[dict[str, BaseModel], dict[str, YamlDocument]]:
+    """Every file of the folder parsed, checked against its schema and across files, with
+    the line of every value. Raises :class:`KnowledgeError`."""
     if not root.is_dir():
         raise _error([Problem(str(root), 0, "knowledge folder not found")])
     problems: list[Problem] = []
@@ -73,7 +85,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     problems = check_knowledge(parsed, documents)
     if problems:
         raise _error(problems)
-    return KnowledgeBase.from_files(parsed, root, documents)
+    return parsed, documents
 
 
 def _display(root: Path, name: str) -> str:

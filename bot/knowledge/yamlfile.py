@@ -122,7 +122,11 @@ def read_yaml(
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(name, line, "is not UTF-8 text (save it as UTF-8)")]
+    return parse_yaml(text, name)
 
+
+def parse_yaml(text: str, name: str) -> tuple[YamlDocument | None, list[Problem]]:
+    """Parse the YAML ``text`` of the file called ``name`` (see :func:`read_yaml`)."""
     doc = YamlDocument(name, None)
     loader = _Loader(text)
     try:
