@@ -102,6 +102,10 @@ def has_fact(plain: str, alternatives: Sequence[str], *, special: bool = True) -
         elif wanted == "unverified":
             if any(marker in plain for marker in UNVERIFIED):
                 return True
+        elif wanted.isdigit():
+            # a number is a number: "1" (March) is not in "10 March", nor "45" in "1945"
+            if re.search(rf"(?<!\d){wanted}(?!\d)", plain):
+                return True
         elif wanted and wanted in plain:
             return True
     return False

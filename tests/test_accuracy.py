@@ -33,7 +33,7 @@ PUBLIC_FLOORS = {
     "public-a.yaml": (0.80, 0.98, 0.09),
     "public-b.yaml": (0.76, 0.97, 0.11),
     "coverage.yaml": (0.87, 0.78, 0.06),
-    "conversations.yaml": (0.79, 0.87, 0.11),
+    "conversations.yaml": (0.79, 0.87, 0.12),
 }
 
 

@@ -18,7 +18,7 @@ PUBLIC = Path(__file__).parent / "devset" / "public"
 
 # file: (in scope answered right, out of scope declined, in scope answered wrong at most)
 FLOORS = {
-    "khmer-script.yaml": (0.83, 0.95, 0.07),
+    "khmer-script.yaml": (0.83, 0.95, 0.08),
     "khmer-latin.yaml": (0.88, 0.96, 0.06),
 }
 
