@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bot.actions import Action, parse_action
 from bot.answers import COMPOSERS, Context, facts, family, prose
-from bot.answers.base import arabic_digits
+from bot.answers.base import Html, arabic_digits
 from bot.declare import msg
 from bot.dialogue import (
     TOPIC_TURNS,
@@ -675,7 +675,7 @@ class Brain:
             answer = composer(ctx)
         if not answer.text.strip():
             return self.decline(lang)
-        text = arabic_digits(truncate_html(answer.text))
+        text = arabic_digits(Html(truncate_html(answer.text)))
         return Reply(
             text,
             title=self.title(action, lang),

@@ -163,7 +163,7 @@ def partner_facts(ctx: Context, country_id: str, *, as_of: bool = False) -> Fact
         return frozenset({("country", country_id), ("member", "no")})
     facts = {("country", country_id), ("member", "yes")}
     # its group then, when the question names a time ("was the UK in the EU in 1996?")
-    days = _asked_days(ctx) if as_of else []
+    days: list[dt.date | None] = [*_asked_days(ctx)] if as_of else []
     facts |= {("group", kb.group_of(partner, day)) for day in days or [None]}
     region = kb.partner_region(country_id)
     if region:

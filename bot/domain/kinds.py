@@ -99,8 +99,8 @@ def dates_of(kb: KnowledgeBase, kind: str, value: str) -> Dates | None:
         if year.isdigit():
             return (dt.date(int(year), 1, 1), dt.date(int(year), 12, 31), "year")
     if kind == "date":
-        day = parse_day(value.rpartition("_")[2])
-        return (day, day, "day") if day else None
+        asked = parse_day(value.rpartition("_")[2])
+        return (asked, asked, "day") if asked else None
     return None
 
 

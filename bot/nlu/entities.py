@@ -208,7 +208,7 @@ class EntityExtractor:
             if token in self.normalise.ambiguous_months and not any(t.isdigit() for t in beside):
                 continue  # "may" the verb, "march" the walk
             found.append(Entity("month", (str(months[token]),), i, i + 1))
-            days = []
+            days: list[int] = []
             j = i - 1
             while j >= 0 and j not in taken and _is_day(tokens[j]) and len(days) < 2:
                 days.insert(0, j)
@@ -220,7 +220,7 @@ class EntityExtractor:
         return found
 
     def _years(self, tokens: list[str], taken: set[int]) -> list[Entity]:
-        found = []
+        found: list[Entity] = []
         for i, token in enumerate(tokens):
             if i in taken or not token.isdigit() or int(token) not in YEAR_RANGE:
                 continue

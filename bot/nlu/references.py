@@ -164,7 +164,7 @@ class References:
         """The partners a question says joined ("before Cambodia joined"): not places."""
         return [e for e, _ in self._anchors(tokens, entities) if e.type == "country"]
 
-    def _dates(self, entity: Entity) -> tuple[object, object] | None:
+    def _dates(self, entity: Entity) -> tuple[dt.date, dt.date] | None:
         when = dates_of(self.kb, entity.type, entity.value)
         return (when[0], when[1]) if when else None
 
@@ -283,8 +283,8 @@ class References:
         if first is None or second is None:
             return entities, set()
         years = all(e.type == "year" for e in dated)
-        since = first[0] if years else first[1] + dt.timedelta(days=1)  # type: ignore[operator]
-        until = second[1] if years else second[0] - dt.timedelta(days=1)  # type: ignore[operator]
+        since = first[0] if years else first[1] + dt.timedelta(days=1)
+        until = second[1] if years else second[0] - dt.timedelta(days=1)
         found = [
             Entity("date", (since.strftime("%Y%m%d"),), at, dated[0].end, relation="since"),
             Entity("date", (until.strftime("%Y%m%d"),), dated[1].start, dated[1].end,

@@ -24,11 +24,11 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from telegram import (
     Bot,
@@ -84,7 +84,7 @@ real network (about 50-150 ms a request); more only costs CPU in httpx's connect
 BOOTSTRAP_ATTEMPTS = 5
 
 T = TypeVar("T")
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 FEATURES: tuple[ModuleType, ...] = (quiz, subscriptions, admin)
 """The campaign: quiz polls, subscriptions and the fact of the day, the admins' commands."""
@@ -141,9 +141,11 @@ def build_application(
     )
     if read_timeout is not None:
         builder = builder.read_timeout(read_timeout).write_timeout(read_timeout)
-    if settings.rate_limiter:
-        builder = builder.rate_limiter(telegram_pace())
-    application = builder.build()
+    application: Application
+    if settings.rate_limiter:  # a builder with a rate limiter is of another type
+        application = builder.rate_limiter(telegram_pace()).build()
+    else:
+        application = builder.build()
     declared = commands(handlers, *features)
     application.bot_data[SERVICES] = Services(
         brain=brain,
@@ -168,7 +170,8 @@ def add_handlers(
     groups = filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE  # not edits, not channel posts
     for command in declared:  # as declared with @command, where each is implemented
-        callback = command.handler
+        # declared without Telegram types (bot.declare is read by `validate`, which has no PTB)
+        callback = cast(Handler, command.handler)
         if command.spec.admin:
             callback = bot_admins_only(callback)
         application.add_handler(CommandHandler(command.spec.name, callback, new_message))
@@ -238,7 +241,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._chats: dict[int, _ChatTurn] = {}
 
-    async def process_update(self, update: object, coroutine: Any) -> None:
+    # PTB marks process_update final; the chat's turn must be taken before a slot is, so that
+    # a chat flooding the bot holds one slot, and only this method runs before the slot.
+    async def process_update(  # type: ignore[misc]
+        self, update: object, coroutine: Any
+    ) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await super().process_update(update, coroutine)

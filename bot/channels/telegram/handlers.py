@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 
-from telegram import Chat, ChatMember, InaccessibleMessage, Message, Update
+from telegram import Chat, ChatMember, MaybeInaccessibleMessage, Message, Update
 from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -312,7 +312,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _show_in_place(
-    message: Message | InaccessibleMessage | None, svc: Services, reply: Reply, lang: str
+    message: MaybeInaccessibleMessage | None, svc: Services, reply: Reply, lang: str
 ) -> None:
     """Edit the pressed message to ``reply``; if it can no longer be edited, send a new one."""
     if message is None:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import (
     Bot,
@@ -150,7 +150,8 @@ async def send_quiz(
         [InputPollOption(option, text_parse_mode=None) for option in question.options],
         is_anonymous=False,  # so that answers reach the bot and count in /score
         type=Poll.QUIZ,
-        correct_option_ids=[question.correct],
+        # a validated option index (a quiz has at most 10 options); PTB types it as a Literal
+        correct_option_ids=cast(Any, [question.correct]),
         explanation=question.explanation or None,
         explanation_parse_mode=None,
         question_parse_mode=None,

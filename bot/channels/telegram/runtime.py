@@ -62,8 +62,11 @@ T = TypeVar("T")
 
 
 class ChatSettingsLike(Protocol):
-    lang: str
-    auto_answer: bool
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def auto_answer(self) -> bool: ...
 
 
 class Store(Protocol):
@@ -72,6 +75,8 @@ class Store(Protocol):
     def chat(self, chat_id: int) -> ChatSettingsLike: ...
 
     def set_auto_answer(self, chat_id: int, chat_type: str, on: bool) -> Any: ...
+
+    def forget_chat(self, chat_id: int) -> None: ...
 
     def log_question(
         self,
