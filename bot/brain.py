@@ -90,6 +90,7 @@ CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
 
 
 SUBSTITUTING = frozenset({"same", "one", "ones"})  # "same for FMMs", "and the 2008 one"
+ORDINAL_WORDS = frozenset({"nth", "first"})  # how an ordinal reads among the words
 COMPOSED_MEMO = 2048  # replies remembered by action
 SURE_READING = 0.95  # a reading this sure is not weighed against the others
 CONTEXT_MARGIN = 0.15
@@ -274,7 +275,12 @@ class Brain:
         cues = self.cues[lang]
         topic = topics[-1]
         referred = None
-        for earlier in reversed(topics):  # the latest list shown is the one meant
+        # the latest list shown is the one meant, or the one the last answer was picked from
+        # ("FMMs in Asia" - "the third one?" - "and the fifth?": the fifth of that list)
+        picked_from = next(
+            (t for t in reversed(topics[:-1]) if set(topic.slots) & set(t.listed)), None
+        )
+        for earlier in [picked_from] if picked_from else reversed(topics):
             referred = listed_item(parse, earlier)
             if referred is not None or earlier.listed:
                 break
@@ -286,6 +292,12 @@ class Brain:
                 referred = ("year", year)
         if referred is not None:
             kind, value = referred
+            asks = set(parse.words) - nlu.question_words - SUBSTITUTING - ORDINAL_WORDS
+            asks = {w for w in asks if not w.isdigit()}
+            info = nlu.intents.get(topic.intent)
+            if not asks and info is not None and kind in info.required:
+                # "the fourth one, theme?" - "and the sixth?": the same question of it
+                return Action(topic.intent, ((kind, value),)), CARD_CONFIDENCE
             candidates = nlu.rank(parse, {kind: {value}})
             best = next((c for c in candidates if kind in nlu.intents[c.intent].required), None)
             if best is not None and best.score >= SUGGEST_AT:

@@ -156,9 +156,12 @@ def listed_item(parse: Parse, topic: Topic) -> tuple[str, str] | None:
     if parse.of_type("meeting"):
         return None
     for token in parse.tokens:
-        if not is_ordinal(token):
+        if is_ordinal(token):
+            n = int(token[1:])
+        elif token.isdigit() and list(parse.words) == [token] and 0 < int(token) < 100:
+            n = int(token)  # "and 4?" after ASEM3, "and 2?" after a list
+        else:
             continue
-        n = int(token[1:])
         if topic.listed:
             return topic.listed[n - 1] if 1 <= n <= len(topic.listed) else None
         meetings = topic.values("meeting")

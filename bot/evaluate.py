@@ -291,8 +291,8 @@ def _case(entry: object, where: str, conversation: str = "") -> Case:
     intents = entry.get("intent") or ()
     intents = tuple(intents) if isinstance(intents, list) else (str(intents),) if intents else ()
     kind = str(entry.get("kind") or (OUT_OF_SCOPE if OUT_OF_SCOPE in intents else "fact"))
-    if entry.get("out_of_scope") is True:
-        kind = OUT_OF_SCOPE
+    if entry.get("out_of_scope") is True or (entry.get("expect") == [] and not intents):
+        kind = OUT_OF_SCOPE  # `expect: []`: nothing a right answer contains, so decline
     expect = _facts(entry.get("expect"), where)
     if kind != OUT_OF_SCOPE and not expect and not intents:
         raise ValueError(f"{where}: needs 'expect' (or 'intent'), or kind: out_of_scope")

@@ -33,7 +33,11 @@ PUBLIC_FLOORS = {
     "public-a.yaml": (0.80, 0.98, 0.09),
     "public-b.yaml": (0.76, 0.97, 0.11),
     "coverage.yaml": (0.87, 0.78, 0.06),
-    "conversations.yaml": (0.79, 0.87, 0.12),
+    "conversations.yaml": (0.80, 0.87, 0.11),
+    # written blind from the seed and the fact sheet on 2026-12-02, first measured at
+    # 84.7% / 9.3% wrong (public-d) and 74.6% / 13.8% wrong (conversations-d)
+    "public-d.yaml": (0.84, 0.99, 0.10),
+    "conversations-d.yaml": (0.74, 0.99, 0.14),
 }
 
 
@@ -68,3 +72,23 @@ def test_the_sets_are_big_and_varied_enough() -> None:
     # since these sets were written are probed by the public sets, labelled by facts)
     brain_intents = {i for i in default_brain().intents if not i.startswith("fact.")}
     assert len(brain_intents - intents) <= len(brain_intents) // 10, brain_intents - intents
+
+
+def test_a_turn_that_expects_nothing_is_out_of_scope(tmp_path: Path) -> None:
+    """In a conversation, `expect: []` marks a question to decline, as kind: out_of_scope
+    does; a turn with nothing expected and no kind is not silently counted as in scope."""
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text(
+        "- conversation:\n"
+        "    - q: asem3 where\n"
+        "      expect: [Seoul]\n"
+        "    - q: what's the weather there today\n"
+        "      expect: []\n"
+        "  kind: follow_up\n",
+        encoding="utf-8",
+    )
+    first, second = load_cases(labelled)
+    assert (first.kind, first.in_scope) == ("first_turn", True)
+    assert (second.kind, second.in_scope) == ("out_of_scope", False)
+    report = evaluate(default_brain(), [first, second])
+    assert [o.right for o in report.outcomes] == [True, True]

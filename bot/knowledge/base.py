@@ -201,6 +201,14 @@ class KnowledgeBase:
         """The meetings of ``series`` on record, in order (none for an unknown series)."""
         return self.meetings_by_series.get(series, ())
 
+    def meetings_in(self, series: str, city: str) -> list[str]:
+        """The keys of the held meetings of ``series`` in ``city``, in order."""
+        return [
+            m.key
+            for m in self.meetings(series)
+            if m.record.city == city and m.record.status == "held"
+        ]
+
     def meeting(self, series: str, number: int) -> MeetingRef | None:
         for meeting in self.meetings(series):
             if meeting.number == number:

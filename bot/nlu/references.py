@@ -136,9 +136,16 @@ class References:
         """Dated things, with the end of their span: meetings, events, ASEF, and a partner
         followed by a word for joining ("before Cambodia joined": up to "joined")."""
         found: list[tuple[Entity, int]] = []
+        series = [e.value for e in entities if e.type == "meeting_kind"]
         for entity in entities:
             if entity.type in ANCHORS:
                 found.append((entity, entity.end))
+            elif entity.type == "city" and series:
+                # "the summit after Seoul": the one meeting of that series held there
+                held = self.kb.meetings_in(series[0], entity.value)
+                if len(held) == 1:
+                    meeting = Entity("meeting", (held[0],), entity.start, entity.end)
+                    found.append((meeting, entity.end))
             elif entity.type == "country" and entity.value in self.kb.partners:
                 for j in range(entity.end, min(entity.end + 3, len(tokens))):
                     if tokens[j] in self.words.joined:

@@ -37,6 +37,7 @@ FACT = "fact."  # the intents of facts.yaml (bot.knowledge.base.FACT)
 SMALLTALK = "smalltalk."
 ABOUT = frozenset({"meeting", "country", "event"})  # what a fact may be about
 UNUSED_ENTITY_PENALTY = 20.0
+NOUN_PHRASE = 5  # "the summit after Seoul?" is asked for; a longer "the ..." may be a claim
 REFERENCE_LEAD = 10.0  # how much better the plain reading must score than a reference's
 ANSWERABLE = 55.0  # a reading scoring this may answer (near the brain's thresholds)
 DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day", "meeting_kind"})
@@ -345,8 +346,16 @@ class Understanding:
         # a place describes the meeting only next to its kind or year ("the Vientiane summit",
         # "the FMM in Madrid in 2019"); "was Kazakhstan in ASEM at the 2018 summit" names a
         # partner, not where the summit was
+        # and not across a word of order: in "the summit after Seoul" Seoul is the summit
+        # before it
         near = [*kinds, *years]
-        places = [p for p in places if any(_gap(p, k) <= 2 for k in near)]
+        order = self.references.words.after | self.references.words.before
+
+        def close(a: Entity, b: Entity) -> bool:
+            between = tokens[min(a.end, b.end) : max(a.start, b.start)]
+            return _gap(a, b) <= 2 and not order.intersection(between)
+
+        places = [p for p in places if any(close(p, k) for k in near)]
         if not (places or years) or not (kinds or asem_year):
             return entities, set()
         # "the 2006 ASEM meeting" is a summit or an FMM
@@ -368,7 +377,12 @@ class Understanding:
         # only the series the meeting is of: in "the summit after the New Delhi FMM" the
         # summit stays a series of its own
         series = found[0].partition("_")[0]
-        parts = [*[e for e in kinds if series in e.values], *places, *years]
+        # "which summit came after the Seoul summit": the kind beside the place is the
+        # meeting described, the other one is asked for
+        described = [*places, *years]
+        own = [e for e in kinds if series in e.values]
+        own = [e for e in own if any(close(e, d) for d in described)] or own
+        parts = [*own, *described]
         anchor = min(parts, key=lambda e: e.start)
         merged = Entity(
             "meeting", (found[0],), anchor.start, anchor.end, anchor.text, relation="described"
@@ -429,6 +443,17 @@ class Understanding:
             covered |= referred
         # days and months narrow or check what is asked; they do not say which fact
         covered |= {i for e in entities if e.type in UNMATCHED for i in range(e.start, e.end)}
+        # "and", "so", "btw" opening a question lead into it: they are not what it asks (the
+        # examples, read before the weights exist, are written without them)
+        lead = 0
+        while (
+            refer
+            and lead < len(tokens) - 1
+            and tokens[lead] in self.lead_ins
+            and self.weights.get(tokens[lead], 0.0) < 1.0  # not "next": it tells what is asked
+        ):
+            lead += 1
+        covered |= set(range(lead))
         slotted: list[str] = []
         unknown: list[str] = []
         by_start = {e.start: e for e in entities}
@@ -589,6 +614,12 @@ class Understanding:
             return False  # "was FMM1 on 14 or 15 February?": a choice, not yes or no
         if tokens[0] in self.normalise.yes_no:
             return True
+        if (
+            tokens[0] == "the"
+            and len(tokens) <= NOUN_PHRASE
+            and self.normalise.yes_no.isdisjoint(tokens)
+        ):
+            return False  # "the summit after Seoul?": a thing asked for, not a claim
         if any(tuple(tokens[-len(tag) :]) == tag for tag in self.normalise.yes_no_tags if tag):
             return True
         asking = text.rstrip().endswith("?")
@@ -766,6 +797,13 @@ class Understanding:
             if entity.type not in UNMATCHED:
                 values.setdefault(entity.type, set()).update(entity.values)
         present = set(values)
+        # "FMM7 was in Kyoto; where was the summit the next year?": a series named beside a
+        # meeting of another series, which no reference resolved, is a second thing asked of;
+        # an answer about the meeting alone leaves it out
+        named_series = {key.partition("_")[0] for key in values.get("meeting", ())}
+        other_series = bool(named_series) and bool(
+            values.get("meeting_kind", set()) - named_series
+        )
         required_from = {k: set(v) for k, v in values.items()}
         for kind, extra in (known or {}).items():
             required_from.setdefault(kind, set()).update(extra)
@@ -824,6 +862,8 @@ class Understanding:
                 score -= UNUSED_ENTITY_PENALTY * len(extra)
                 score -= PRIMARY_EXTRA_PENALTY * len(extra & SUBJECTS)
                 score -= contrast_cost * len(unused & contrasts)
+            if other_series and "meeting" in accepts:
+                score -= UNUSED_ENTITY_PENALTY
             if specific:
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             elif unnamed:
