@@ -285,7 +285,8 @@ class Brain:
             if referred is not None or earlier.listed:
                 break
         if referred is None and not [e for e in parse.entities if e.type != "meeting_kind"]:
-            key = relative_meeting(self.kb, parse, topic, cues)
+            written = nlu.normalise.basic(parse.text)
+            key = relative_meeting(self.kb, parse, topic, cues, written)
             referred = ("meeting", key) if key else None
             year = same_year(self.kb, parse, topic, cues)
             if referred is None and year is not None:
@@ -324,13 +325,16 @@ class Brain:
             one = topic_meeting(earlier)
             if one:
                 known.setdefault("meeting", set()).add(one)
-        leans = refers_back(parse, cues)
+        refers = refers_back(parse, cues)
+        bare = not self._names_anything(parse)
         for candidate in nlu.rank(parse, known):
             if candidate.score < SUGGEST_AT:
                 break
             info = nlu.intents[candidate.intent]
             # what the intent needs; after "that one", "it", also what it takes ("new
-            # members at that one?": partners who joined at that summit)
+            # members at that one?": partners who joined at that summit), and so for a
+            # question that names nothing and is read surely ("new members?" after ASEM9)
+            leans = refers or (bare and candidate.score >= ANSWER_AT)
             wanted = info.required or (tuple(sorted(info.accepts)) if leans else ())
             extra = filled(parse, topics, wanted, self._bodies)
             if extra:

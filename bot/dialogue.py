@@ -113,7 +113,9 @@ def topic_meeting(topic: Topic) -> str | None:
     return shown[0] if len(shown) == 1 else None
 
 
-def relative_meeting(kb: KnowledgeBase, parse: Parse, topic: Topic, cues: Cues) -> str | None:
+def relative_meeting(
+    kb: KnowledgeBase, parse: Parse, topic: Topic, cues: Cues, written: Sequence[str] = ()
+) -> str | None:
     """ "and the one after that?", "the next one", "the previous summit", "what summit came
     right after it" (after FMM11: ASEM10): a neighbour of the meeting the topic was about, in
     the series the question names, else in its own."""
@@ -127,7 +129,9 @@ def relative_meeting(kb: KnowledgeBase, parse: Parse, topic: Topic, cues: Cues) 
         key = meetings[-1]
     named = [v for e in parse.of_type("meeting_kind") for v in e.values]
     series = named[0] if named else None
-    tokens = set(parse.tokens)
+    # ``written``: the words as typed, before synonyms: "the previous one" reads as "the last
+    # one" (the latest) on its own, but after a meeting it is the one before
+    tokens = set(parse.tokens) | set(written)
     if tokens & cues.next_words:
         return _neighbour(kb, key, +1, series)
     if tokens & cues.previous_words:

@@ -33,11 +33,11 @@ PUBLIC_FLOORS = {
     "public-a.yaml": (0.80, 0.98, 0.09),
     "public-b.yaml": (0.76, 0.97, 0.11),
     "coverage.yaml": (0.87, 0.78, 0.06),
-    "conversations.yaml": (0.80, 0.87, 0.11),
+    "conversations.yaml": (0.80, 0.87, 0.10),
     # written blind from the seed and the fact sheet on 2026-12-02, first measured at
     # 84.7% / 9.3% wrong (public-d) and 74.6% / 13.8% wrong (conversations-d)
     "public-d.yaml": (0.84, 0.99, 0.10),
-    "conversations-d.yaml": (0.74, 0.99, 0.14),
+    "conversations-d.yaml": (0.76, 0.99, 0.135),
 }
 
 

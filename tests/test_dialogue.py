@@ -51,3 +51,22 @@ def test_a_series_left_unresolved_beside_a_meeting_is_not_answered_with_the_meet
     [reply] = converse("myanmar hosted fmm13, did it ever host an asem summit too")
     # it asks about a summit; the card of FMM13 alone would be no answer to that
     assert not (reply.answered and reply.intent == "meeting.place")
+
+
+def test_the_one_before_the_latest_steps_back_through_the_series() -> None:
+    _, before, again = converse(
+        "last fmm where and when", "the one before that?", "and before that one"
+    )
+    assert "FMM13" in before.plain and "FMM12" in again.plain
+
+
+def test_the_previous_one_after_a_meeting_is_the_one_before_it_not_the_latest() -> None:
+    *_, previous = converse("which summit was in 2004", "theme?", "and the previous one")
+    assert "ASEM4" in previous.plain and "Copenhagen" in previous.plain
+    [alone] = converse("when was the previous summit")  # on its own: the latest one
+    assert "ASEM13" in alone.plain
+
+
+def test_a_question_naming_nothing_takes_the_meeting_talked_of() -> None:
+    _, members = converse("where was asem9", "which partners joined")
+    assert all(name in members.plain for name in ("Bangladesh", "Norway", "Switzerland"))

@@ -475,6 +475,7 @@ def upcoming(ctx: Context) -> Answer:
 def latest(ctx: Context) -> Answer:
     parts: list[Html] = []
     buttons: list[Button] = []
+    shown: list[MeetingRef] = []
     for series in selected_series(ctx, default=("summit",)):
         meeting = _latest_held(ctx, series)
         if meeting is None:
@@ -484,7 +485,9 @@ def latest(ctx: Context) -> Answer:
         parts.append(main_sentence(ctx, meeting, "place"))
         parts += extras(ctx, meeting, theme=True)
         buttons.append(Button(code(ctx, meeting), card_action(meeting)))
-    return Answer(paras(parts), buttons=tuple(buttons))
+        shown.append(meeting)
+    # what it showed: "the one before that?" is the meeting before the latest
+    return Answer(paras(parts), buttons=tuple(buttons), listed=_listed(shown))
 
 
 @composer("meeting_kind.about")
