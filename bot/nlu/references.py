@@ -245,12 +245,12 @@ class References:
             return [e for e in entities if e is not anchor] + [entity], used
         return entities, set()
 
-    def _asks_duration(self, tokens: list[str]) -> bool:
+    def asks_duration(self, tokens: list[str]) -> bool:
         return _contains_any(tokens, self._duration_by_first)
 
     def _at_time(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
         """ "how many partners were there when Cambodia joined": as of the day it joined."""
-        if self._asks_duration(tokens):
+        if self.asks_duration(tokens):
             return entities, set()
         for anchor, end in self._anchors(tokens, entities):
             if anchor.type != "country":
@@ -274,7 +274,7 @@ class References:
     def _between(self, tokens: list[str], entities: list[Entity]) -> tuple[list[Entity], set[int]]:
         """ "the FMMs between ASEM4 and ASEM5", "summits between 2001 and 2005": after the one,
         before the other (a span asked for itself, "how many years between", is left whole)."""
-        if self._asks_duration(tokens):
+        if self.asks_duration(tokens):
             return entities, set()
         at = next((i for i, t in enumerate(tokens) if t in self.words.between), -1)
         if at < 0:

@@ -43,6 +43,9 @@ ANSWERABLE = 55.0  # a reading scoring this may answer (near the brain's thresho
 DESCRIBING = frozenset({"city", "country", "region", "year", "month", "day", "meeting_kind"})
 """Details that may merely describe a named meeting ("ASEM5 in Hanoi in October 2004")."""
 SPECIFIC_BONUS = 4.0
+TIME = "time."  # the intents that count time: how long ago, how long between
+DURATION_BONUS = 10.0  # "how long", "how many years since": a span is asked, which they count
+DATED = frozenset({"meeting", "event", "asef", "country", "date", "year"})
 UNNAMED_PENALTY = 15.0
 OTHER_BODIES = frozenset({"eu", "asean"})  # partners/groups that are organisations of their own
 BETA = 1.5  # >1 weighs covering the example above explaining every word of the question
@@ -800,6 +803,12 @@ class Understanding:
         # "FMM7 was in Kyoto; where was the summit the next year?": a series named beside a
         # meeting of another series, which no reference resolved, is a second thing asked of;
         # an answer about the meeting alone leaves it out
+        # "how long has Cambodia been in ASEM", "how many years between FMM1 and FMM14"
+        duration = self.references.asks_duration(parse.tokens) and self.other_asks.isdisjoint(
+            parse.tokens
+        )  # not "how old is the king of Thailand"
+
+        dated = sum(len(e.values) for e in parse.entities if e.type in DATED)
         named_series = {key.partition("_")[0] for key in values.get("meeting", ())}
         other_series = bool(named_series) and bool(
             values.get("meeting_kind", set()) - named_series
@@ -864,6 +873,8 @@ class Understanding:
                 score -= contrast_cost * len(unused & contrasts)
             if other_series and "meeting" in accepts:
                 score -= UNUSED_ENTITY_PENALTY
+            if duration and intent.startswith(TIME) and dated >= (2 if required else 1):
+                score += DURATION_BONUS  # of a dated thing named (not "how old is Hun Sen")
             if specific:
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             elif unnamed:
