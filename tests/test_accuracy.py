@@ -36,7 +36,7 @@ PUBLIC_FLOORS = {
     "conversations.yaml": (0.80, 0.87, 0.10),
     # written blind from the seed and the fact sheet on 2026-12-02, first measured at
     # 84.7% / 9.3% wrong (public-d) and 74.6% / 13.8% wrong (conversations-d)
-    "public-d.yaml": (0.84, 0.99, 0.10),
+    "public-d.yaml": (0.87, 0.99, 0.10),
     "conversations-d.yaml": (0.76, 0.99, 0.135),
 }
 

@@ -14,6 +14,9 @@ SINCE = msg("time_since")
 AGE_ASEM = msg("time_asem_age")
 ANNIVERSARY = msg("time_anniversary")
 NEEDS_TWO = msg("time_needs_two")
+BEFORE = msg("time_before")
+AFTER = msg("time_after")
+SAME_DAY = msg("time_same_day")
 
 DATED = ("meeting", "event", "asef", "country", "date", "year")
 """What a question may name to ask how long: meetings, events, ASEF (its founding), a partner
@@ -84,6 +87,26 @@ def between(ctx: Context) -> Answer:
         difference=w2[0].year - w1[0].year,
     )
     return Answer(text, facts=frozenset({("number", str(w2[0].year - w1[0].year))}))
+
+
+@composer("time.order")
+def order(ctx: Context) -> Answer:
+    """Which of two things came first ("was FMM1 before or after ASEM2?"), told of the one
+    named first, with both dates."""
+    dated = _dated(ctx)
+    if len(dated) < 2:
+        return Answer(ctx.t(NEEDS_TWO), answered=False)
+    (k1, v1, w1), (k2, v2, w2) = dated[:2]
+    names = {"first": _name(ctx, k1, v1), "second": _name(ctx, k2, v2)}
+    if (w1[0], w1[1]) == (w2[0], w2[1]) and w1[2] == w2[2] == "day":
+        return Answer(ctx.t(SAME_DAY, date=_when(ctx, w1), **names))
+    if w1[1] < w2[0] or w2[1] < w1[0]:
+        template = BEFORE if w1[1] < w2[0] else AFTER
+        return Answer(
+            ctx.t(template, first_date=_when(ctx, w1), second_date=_when(ctx, w2), **names)
+        )
+    # overlapping, or known only to the month or year: which came first is not told
+    return Answer(ctx.t(NEEDS_TWO), answered=False)
 
 
 @composer("time.age")

@@ -388,6 +388,7 @@ def _fact_question(fact: m.Fact) -> m.Question:
         "intent": FACT + fact.id,
         "label": fact.question,
         "needs": fact.about,
+        "needs_two": False,
         "examples": examples,
         "yes_to": fact.yes_to,
         "no_to": fact.no_to,

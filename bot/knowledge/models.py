@@ -108,6 +108,9 @@ class Question(Strict):
     intent: IntentName
     label: Text
     needs: tuple[Need, ...] = ()
+    # the question names two of the things it needs: "how long between ASEM1 and ASEM13",
+    # "which came first, FMM1 or ASEM2"; with one it is not this question
+    needs_two: bool = False
     examples: tuple[NonEmpty, ...] = Field(min_length=3)
     # yes/no questions the answer settles, asked this way: "does ASEM have a permanent
     # secretariat?" is answered "No." before the answer's text

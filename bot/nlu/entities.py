@@ -133,7 +133,8 @@ def meeting_refs(tokens: list[str], kinds_named: list[Entity], codes: SeriesCode
             j = i + 1
             if j < len(tokens) and tokens[j] == "asem" and j + 1 in mentions:
                 j += 1
-            if j in mentions:
+            # not "which came first: asem 2 or fmm 2": a number after the series is its own
+            if j in mentions and _number_at(tokens, mentions[j][1]) is None:
                 series, end = mentions[j]
                 found.append(Entity("meeting", (f"{series}_{token[1:]}",), i, end))
                 i = end

@@ -307,6 +307,8 @@ class References:
             at = self._word_back(tokens, anchor.start, self.words.after | self.words.before)
             if at < 0:
                 continue
+            if "or" in tokens[max(0, at - 1) : at + 2]:
+                continue  # "was FMM1 before or after ASEM2?": which came first, no reference
             after = tokens[at] in self.words.after
             dates = self._dates(anchor)
             if dates is None:

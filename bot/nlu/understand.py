@@ -96,6 +96,7 @@ class IntentInfo:
     name: str
     needs: tuple[Need, ...]
     accepts: frozenset[str]
+    needs_two: bool = False  # two of the things it needs named (between them)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -275,7 +276,9 @@ class Understanding:
             common = set.intersection(*named)
             needs = tuple(Need(kind, value) for kind, value in sorted(common))
         accepts.update(n.type for n in needs)
-        self.intents[question.intent] = IntentInfo(question.intent, needs, frozenset(accepts))
+        self.intents[question.intent] = IntentInfo(
+            question.intent, needs, frozenset(accepts), question.needs_two
+        )
         self._intent_words[question.intent] = frozenset(
             t for _, tokens in self._examples[first:] for t in tokens
         )
@@ -849,6 +852,11 @@ class Understanding:
             required, valued = needs[intent]
             if required and named_kinds.isdisjoint(required):
                 continue
+            if (
+                intents[intent].needs_two
+                and sum(len(required_from.get(kind, ())) for kind in set(required)) < 2
+            ):
+                continue  # "which summit came before it?" asks no "which came first"
             specific = unnamed = False
             if valued:
                 if any(
@@ -875,6 +883,8 @@ class Understanding:
                 score -= UNUSED_ENTITY_PENALTY
             if duration and intent.startswith(TIME) and dated >= (2 if required else 1):
                 score += DURATION_BONUS  # of a dated thing named (not "how old is Hun Sen")
+            elif duration and dated and not intent.startswith((TIME, FACT)):
+                score -= DURATION_BONUS  # a card or a list tells no span
             if specific:
                 score += SPECIFIC_BONUS  # "what did ASEM13 adopt" is asem13.outcome
             elif unnamed:
