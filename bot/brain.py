@@ -286,7 +286,10 @@ class Brain:
                 break
         if referred is None and not [e for e in parse.entities if e.type != "meeting_kind"]:
             written = nlu.normalise.basic(parse.text)
-            key = relative_meeting(self.kb, parse, topic, cues, written)
+            # the latest meeting talked of, when the last answer was about none ("the one
+            # before that?" after ASEM4 and a fact about themes)
+            with_meeting = next((t for t in reversed(topics) if topic_meeting(t)), topic)
+            key = relative_meeting(self.kb, parse, with_meeting, cues, written)
             referred = ("meeting", key) if key else None
             year = same_year(self.kb, parse, topic, cues)
             if referred is None and year is not None:
