@@ -254,5 +254,8 @@ class Context:
         if any(notes):  # "មីឡាន (Milan)": the name as written on maps and in the sources
             name = f"{name} ({', '.join(n for n in notes if n)})"
         country = self.country(city.country)
+        english = self.kb.country_name(city.country, "en", in_text=True)
+        if self.lang != "en" and english != country:  # "ឡុងដ៍ (London), ចក្រភពអង់គ្លេស (the UK)"
+            country = f"{country} ({english.removeprefix('the ')})"
         city_state = self.kb.country_name(city.country, "en") == city.name.en  # Singapore
         return name if city_state else f"{name}, {country}"
