@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import html
 import logging
@@ -147,8 +148,18 @@ class LoggedQuestion:
     question: str | None
 
 
+HANDLING: contextvars.ContextVar[list[LoggedQuestion] | None] = contextvars.ContextVar(
+    "HANDLING", default=None
+)
+"""While an update is handled (set by the update processor): its question-log entries, which
+are written in the same transaction as the update's completion (see ``inbox.py``)."""
+
+
 class QuestionLog:
     """Questions waiting to be written to storage; :meth:`flush` writes them in one hop.
+
+    Entries of an update being handled go with that update instead (:data:`HANDLING`); the
+    batches here are for the rest (webhook mode, or while the inbox cannot store).
 
     Nothing about the asker is kept: chat type, language, intent, confidence, whether it was
     answered, and the text only when the bot did not answer (as the storage also insists).
@@ -161,16 +172,25 @@ class QuestionLog:
     def add(self, chat_type: str, lang: str, reply: Reply, text: str) -> None:
         if self.storage is None:
             return
-        self.pending.append(
-            LoggedQuestion(
-                chat_type,
-                lang,
-                reply.intent,
-                reply.confidence,
-                reply.answered,
-                None if reply.answered else text,
-            )
+        entry = LoggedQuestion(
+            chat_type,
+            lang,
+            reply.intent,
+            reply.confidence,
+            reply.answered,
+            None if reply.answered else text,
         )
+        handling = HANDLING.get()
+        if handling is not None:
+            handling.append(entry)
+        else:
+            self.extend([entry])
+
+    def extend(self, entries: Sequence[LoggedQuestion]) -> None:
+        """Entries for the next :meth:`flush`."""
+        if self.storage is None or not entries:
+            return
+        self.pending.extend(entries)
         if len(self.pending) > LOG_BACKLOG:
             del self.pending[: len(self.pending) - LOG_BACKLOG]
             log.warning("the question log is behind; dropped its oldest entries")
