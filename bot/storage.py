@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import sqlite3
 import threading
 import unicodedata
@@ -163,7 +164,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX updates_pending ON updates (update_id) WHERE done_at IS NULL",
         "CREATE INDEX updates_done ON updates (done_at) WHERE done_at IS NOT NULL",
         "ALTER TABLE daily_posts ADD COLUMN state TEXT NOT NULL DEFAULT 'sent' "
-        "CHECK (state IN ('claimed', 'sending', 'sent', 'unsure'))",
+        "CHECK (state IN ('claimed', 'sending', 'sent', 'unsure', 'refused'))",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -407,9 +408,29 @@ _ERROR_ADVICE = {
 }
 
 
+_FULL_BELOW = 1 << 20
+"""Free bytes under which a failing write is put down to a full disk."""
+
+
+def _disk_full(folder: Path) -> int | None:
+    """The free bytes of the disk holding ``folder`` if it is (nearly) full, else None."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    return free if free < _FULL_BELOW else None
+
+
 def _explain(path: Path, exc: sqlite3.Error) -> StorageError:
     # Extended result codes (e.g. SQLITE_READONLY_DBMOVED) carry the primary code in the low byte.
     code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+        free = _disk_full(path.parent)
+        if free is not None:  # SQLite says "disk I/O error" when it cannot create the -wal file
+            return StorageError(
+                f"{path} cannot be written: the disk holding it is full ({free // 1024} KB "
+                f"free): make room ({exc})"
+            )
     advice = _ERROR_ADVICE.get(code & 0xFF) if code is not None else None
     if advice is None:
         return StorageError(f"{path}: database error: {exc}")
@@ -749,6 +770,10 @@ class Storage:
     def daily_post_done(self, day: date, chat_id: int, *, sure: bool = True) -> None:
         """Telegram took the post (``sure``), or the request timed out and it may have."""
         self._set_daily_state(day, chat_id, "sent" if sure else "unsure")
+
+    def daily_post_refused(self, day: date, chat_id: int) -> None:
+        """Telegram refused the post for good: the claim stays, so it is not tried again."""
+        self._set_daily_state(day, chat_id, "refused")
 
     def _set_daily_state(self, day: date, chat_id: int, state: str) -> None:
         with self._writing() as db:

@@ -299,6 +299,7 @@ async def test_catch_up_posts_when_the_bot_starts_late(
     storage.set_subscribed(USER, "private", True)
     storage.set_subscribed(OTHER, "private", True)
     storage.claim_daily_post(at(10, 9, month=6).date(), OTHER)  # posted before the restart
+    storage.daily_post_done(at(10, 9, month=6).date(), OTHER)
     clock = Clock(at(10, 11, 30, month=6))
     async with start_bot(campaign={"clock": clock, "catch_up_after": 0}) as app:
         message = await fake_api.wait_for_message(USER)

@@ -26,12 +26,14 @@ import functools
 import logging
 import signal
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
+from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
@@ -74,6 +76,7 @@ from bot.channels.telegram.heartbeat import INTERVAL, write_heartbeat
 from bot.channels.telegram.inbox import Inbox, InboxBot, InboxStore
 from bot.channels.telegram.inline import inline_query
 from bot.channels.telegram.runtime import (
+    BEFORE_SEND,
     HANDLING,
     LOG_EVERY,
     SERVICES,
@@ -100,9 +103,10 @@ STOP_WITHIN = 5.0
 """Seconds a stop (SIGTERM, Ctrl-C) gives the updates in hand to finish; the rest stay stored
 for the next start. Well inside Docker's 10 s before it kills."""
 CONFLICT_GRACE = 30.0
-"""A 409 Conflict within this many seconds of starting to poll means another instance was
-polling first: this one stops. Later, the other one is the newcomer and will stop; if the
-conflicts go on this long without a successful poll, this one stops too."""
+"""A 409 Conflict (another getUpdates with this token) before this instance ever polled
+successfully means another instance was there first: this one stops. Later, the other one is
+the newcomer and stops; if conflicts go on this many seconds without a successful poll, this
+one stops too."""
 
 T = TypeVar("T")
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -251,15 +255,67 @@ def telegram_pace() -> AIORateLimiter:
     the rate, so PTB's default (30 a second) can put almost 60 messages into one second, and
     20 a minute per group almost 40 into one minute. A bucket of 1 draining 29 times a second
     keeps every second at 30 or fewer; a bucket of 5 draining one every 4 seconds keeps every
-    minute of a group at 20. A 429 that still comes is waited out and retried.
+    minute of a group at 20; per chat, :class:`TelegramPace` adds a bucket of 3 draining one
+    every 1.1 seconds (Telegram: about one message a second in a chat, short bursts allowed).
+    A 429 that still comes is waited out and retried.
     """
-    return AIORateLimiter(
+    return TelegramPace(
         overall_max_rate=1,
         overall_time_period=1 / 29,
         group_max_rate=5,
         group_time_period=20,
         max_retries=3,
     )
+
+
+CHAT_BURST = 3
+CHAT_INTERVAL = 1.1  # seconds per message in one chat after a burst
+CHATS_PACED = 10_000  # per-chat buckets kept (least recently used go first)
+
+
+class TelegramPace(AIORateLimiter):
+    """PTB's AIORateLimiter, with a bucket per chat for what is sent there (AIORateLimiter only
+    limits all chats together and groups), and the :data:`BEFORE_SEND` hook."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._chats: OrderedDict[object, AsyncLimiter] = OrderedDict()
+
+    def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            limiter = self._chats[chat_id] = AsyncLimiter(CHAT_BURST, CHAT_BURST * CHAT_INTERVAL)
+            if len(self._chats) > CHATS_PACED:
+                self._chats.popitem(last=False)
+        self._chats.move_to_end(chat_id)
+        return limiter
+
+    async def process_request(
+        self,
+        callback: Callable[..., Any],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        hook = BEFORE_SEND.get()
+        if hook is not None:
+            call = callback
+
+            async def callback(*a: Any, **kw: Any) -> Any:
+                await hook()
+                return await call(*a, **kw)
+
+        chat_id = data.get("chat_id")
+        if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        async with self._chat_limiter(chat_id):
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -325,7 +381,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         finally:
             HANDLING.reset(token)
         if self.inbox is not None:
-            self.inbox.finish(update, questions)
+            await self.inbox.finish(update, questions)
 
     def let_go(self) -> int:
         """Cancel the updates that have not started; how many there were."""
@@ -597,14 +653,14 @@ async def _run_until(application: Application, stop: asyncio.Event, conflict: li
     if stop.is_set():
         return
     inbox = inbox_of(application)
-    began = time.monotonic()
 
     def polling_failed(error: TelegramError) -> None:
         """One line per failed getUpdates (PTB's default logs a traceback each time)."""
         if isinstance(error, Conflict):
+            # Before our first successful poll: the other instance was there first. Later:
+            # the newcomer will give up; if it does not, give up after CONFLICT_GRACE.
             last_ok = inbox.polled_at
-            young = time.monotonic() - began < CONFLICT_GRACE
-            if young or last_ok is None or time.time() - last_ok > CONFLICT_GRACE:
+            if last_ok is None or time.time() - last_ok > CONFLICT_GRACE:
                 conflict.append(error)
                 stop.set()
                 return

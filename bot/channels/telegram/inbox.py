@@ -92,7 +92,6 @@ class Inbox:
         self._durable: set[int] = set()  # ids in hand that are stored
         self._unwritten: list[tuple[int, list[LoggedQuestion]]] = []
         self._writing = asyncio.Lock()
-        self._writers: set[asyncio.Task[None]] = set()
         self._storage_failing = False
         self.polled_at: float | None = None  # the last getUpdates that succeeded
         self.done_at: float | None = None  # the last update finished
@@ -195,21 +194,22 @@ class Inbox:
     def holds(self, update: object) -> bool:
         return isinstance(update, Update) and update.update_id in self.in_hand
 
-    def finish(self, update: object, questions: list[LoggedQuestion]) -> None:
-        """``update`` was handled: mark it done with its question-log rows, soon (a task)."""
+    async def finish(self, update: object, questions: list[LoggedQuestion]) -> None:
+        """``update`` was handled: mark it done with its question-log rows. Awaited before the
+        chat's next update starts, so a kill never leaves an earlier answer unrecorded behind a
+        later one."""
         update_id = update.update_id if isinstance(update, Update) else None
         self.done_at = time.time()
         if update_id is None or update_id not in self.in_hand or update_id not in self._durable:
-            self.in_hand.pop(update_id, None)  # type: ignore[arg-type]
+            if update_id is not None:
+                self.in_hand.pop(update_id, None)
             if self.questions is not None:
                 self.questions.extend(questions)  # not stored: the batches write them
             return
         del self.in_hand[update_id]
         self._durable.discard(update_id)
         self._unwritten.append((update_id, questions))
-        task = asyncio.get_running_loop().create_task(self.flush())
-        self._writers.add(task)
-        task.add_done_callback(self._writers.discard)
+        await self.flush()
 
     def let_go(self, update: object) -> None:
         """``update`` was not handled (the bot is stopping): it stays stored for the next start."""
@@ -234,9 +234,7 @@ class Inbox:
                 await asyncio.sleep(1.0)  # a full disk: no busy loop
 
     async def close(self) -> None:
-        """Wait for the writes under way, then write what is left."""
-        if self._writers:
-            await asyncio.gather(*self._writers, return_exceptions=True)
+        """Write what is left."""
         await self.flush()
 
     def progress(self) -> dict[str, Any]:

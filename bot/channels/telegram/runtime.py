@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -147,6 +147,12 @@ class LoggedQuestion:
     answered: bool
     question: str | None
 
+
+BEFORE_SEND: contextvars.ContextVar[Callable[[], Awaitable[None]] | None] = contextvars.ContextVar(
+    "BEFORE_SEND", default=None
+)
+"""Awaited by the rate limiter just before a request leaves (after any wait for its turn): the
+daily post records there that Telegram may now have it."""
 
 HANDLING: contextvars.ContextVar[list[LoggedQuestion] | None] = contextvars.ContextVar(
     "HANDLING", default=None
