@@ -371,6 +371,32 @@ async def test_a_timeout_keeps_the_claim_so_nothing_is_posted_twice(
     assert storage.daily_posted(clock.now.date()) == {USER}
 
 
+async def test_after_a_crash_a_post_that_never_left_is_sent_and_an_unsure_one_reported(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, tmp_path: Path
+) -> None:
+    third = 1105
+    for chat in (USER, OTHER, third):
+        storage.set_subscribed(chat, "private", True)
+    clock = Clock(at(11, 10, month=6))
+    today = clock.now.date()
+    # What a killed run left: USER claimed (waiting for its turn), OTHER's request had left.
+    storage.claim_daily_post(today, USER)
+    storage.claim_daily_post(today, OTHER)
+    storage.daily_post_sending(today, OTHER)
+    options = {"clock": clock, "catch_up_after": 0}
+    env = {"ASEM_ADMIN_IDS": str(ADMIN)}
+    async with start_bot(env=env, campaign=options) as app:
+        await catch_up_finished(app)
+        assert sorted(posts(fake_api)) == sorted([USER, third])
+        await fire(app)  # the day's run changes nothing: OTHER may have it already
+        assert sorted(posts(fake_api)) == sorted([USER, third])
+        table = await ask(fake_api, "/stats", ADMIN)
+        assert "daily posts that may not have arrived (all time): 1" in table["text"]
+    with sqlite3.connect(tmp_path / "data" / DB_FILENAME) as db:
+        states = dict(db.execute("SELECT chat_id, state FROM daily_posts"))
+    assert states == {USER: "sent", OTHER: "unsure", third: "sent"}
+
+
 # -- admin commands -------------------------------------------------------------------------------
 
 

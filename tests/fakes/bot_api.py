@@ -975,6 +975,11 @@ class FakeBotApi:
                     return hook
         return None
 
+    def clear_faults(self) -> None:
+        """Forget every fault still pending from fail_next and delay_next."""
+        with self._cond:
+            self._faults.clear()
+
     def _take_fault(self, name: str) -> _Fault | None:
         with self._cond:
             pending = self._faults.get(name.lower())

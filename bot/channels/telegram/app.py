@@ -411,7 +411,9 @@ async def post_init(application: Application) -> None:
     stop (they come first), and start the heartbeat."""
     svc = services(application)
     await register_profile(application, svc)
-    for update in await inbox_of(application).replay(application.bot):
+    inbox = inbox_of(application)
+    inbox.on_skip = lambda: application.create_task(write_beat(application))
+    for update in await inbox.replay(application.bot):
         await application.update_queue.put(update)
     await write_beat(application)  # at once: the job's first run is INTERVAL away
     if application.job_queue is not None:

@@ -34,7 +34,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any, Protocol, runtime_checkable
 
@@ -96,6 +96,7 @@ class Inbox:
         self.polled_at: float | None = None  # the last getUpdates that succeeded
         self.done_at: float | None = None  # the last update finished
         self.skipped = 0  # in this run
+        self.on_skip: Callable[[], object] | None = None  # the heartbeat, to show it at once
 
     # -- in ------------------------------------------------------------------------------------
 
@@ -159,8 +160,10 @@ class Inbox:
 
     def _log_skipped(self, which: str, raw: object) -> None:
         self.skipped += 1
-        kind = _kind(raw) if isinstance(raw, dict) else type(raw).__name__
+        kind = _kind(raw) if isinstance(raw, dict) else "update"
         log.warning("skipped update %s: cannot read this %s", which, kind)
+        if self.on_skip is not None:
+            self.on_skip()
 
     async def replay(self, bot: ExtBot[Any]) -> list[Update]:
         """What was stored and not done when the bot last stopped, oldest first."""
