@@ -10,7 +10,14 @@ What is stored
     * ``quiz_seen``, ``polls``, ``quiz_scores``: which quiz questions a chat has had, the quiz
       polls sent (poll id, chat, question key, right option) and per-chat answered/correct
       counts. Never who answered.
-    * ``daily_posts``: which chat got the daily post on which day, so it is never sent twice.
+    * ``daily_posts``: which chat got the daily post on which day, so it is never sent twice,
+      and how far the post got (claimed, sending, sent, unsure, refused), so a crash between
+      claim and send can be told apart from a post that may have arrived.
+    * ``updates``: the inbox of long polling (``bot/channels/telegram/inbox.py``): each update
+      as Telegram sent it (JSON, the whole message with its sender), stored before Telegram is
+      told it arrived and emptied to its id once handled. The content stays only until the
+      update is handled (after a crash: until the next start handles it, at most a day); the
+      ids until Telegram has been told, at most two days.
     * ``question_log``: one row per question asked: time, chat type, language, best intent,
       confidence and whether it was answered. The question *text* only for questions the bot
       declined or was unsure of (cut to 500 characters), so they can be answered in a later

@@ -5,8 +5,9 @@ the event loop keeps serving other chats, and shows "typing" only when an answer
 than :data:`TYPING_AFTER` (none should). The brain is pure, so its replies are remembered
 (:class:`Memo`, keyed by the question or button, the language and the day): a popular question
 or a menu button is answered without the thread hop, which costs the event loop more than the
-answer itself. Chat settings are cached for a minute, and the question log is written in
-batches once a second from a worker thread, so storage never sits on an answer's path.
+answer itself. Chat settings are cached for a minute. An update's question-log rows are
+written with its completion, after the answer (see ``inbox.py``); the rest (webhook mode, or
+while storage fails) in batches once a second, so storage never sits before an answer.
 
 :func:`send` delivers a reply once: a 5xx is retried once, a timeout is not (Telegram may
 already have delivered the message), a blocked chat is noted. Handlers never compose text: it
