@@ -635,8 +635,9 @@ async def serve_polling(application: Application, *, stop_within: float = STOP_W
     try:
         try:
             await _with_retries(application.initialize, stop)
-        except Stopped:
-            await application.bot.shutdown()
+        except BaseException:  # stopped, or Telegram refused or could not be reached
+            with contextlib.suppress(Exception):
+                await application.bot.shutdown()
             raise
         try:
             await _run_until(application, stop, conflict)
@@ -651,9 +652,7 @@ async def serve_polling(application: Application, *, stop_within: float = STOP_W
 
 async def _run_until(application: Application, stop: asyncio.Event, conflict: list) -> None:
     assert application.post_init is not None and application.updater is not None
-    await application.post_init(application)
-    if stop.is_set():
-        return
+    await _unless_stopped(application.post_init(application), stop)  # menus: many calls
     inbox = inbox_of(application)
 
     def polling_failed(error: TelegramError) -> None:
