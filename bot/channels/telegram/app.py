@@ -149,9 +149,14 @@ def build_application(
     read_timeout: float | None = None,
 ) -> Application:
     """The Application with the core and ``features`` registered; not yet started."""
-    timeouts = {} if read_timeout is None else {"read_timeout": read_timeout}
-    if read_timeout is not None:
-        timeouts["write_timeout"] = read_timeout
+    # As ApplicationBuilder makes them: a pool for sending, one connection for polling.
+    request = (
+        HTTPXRequest(connection_pool_size=256)
+        if read_timeout is None
+        else HTTPXRequest(
+            connection_pool_size=256, read_timeout=read_timeout, write_timeout=read_timeout
+        )
+    )
     inbox = Inbox(storage if isinstance(storage, InboxStore) else None)
     bot = InboxBot(
         settings.token,
@@ -161,8 +166,7 @@ def build_application(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         ),
-        # As ApplicationBuilder makes them: a pool for sending, one connection for polling.
-        request=HTTPXRequest(connection_pool_size=256, **timeouts),
+        request=request,
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         rate_limiter=telegram_pace() if settings.rate_limiter else None,
         inbox=inbox,

@@ -30,6 +30,7 @@ succeeded, how many updates are in hand, since when, and when one was last finis
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import re
@@ -288,11 +289,11 @@ class InboxBot(ExtBot[Any]):
             if isinstance(read_timeout, DefaultValue)
             else read_timeout or 0
         )
-        seconds = timeout.total_seconds() if hasattr(timeout, "total_seconds") else timeout or 0
+        seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout or 0
         batch = await self._post(
             "getUpdates",
             data,
-            read_timeout=base + seconds,  # type: ignore[operator]
+            read_timeout=base + seconds,
             write_timeout=write_timeout,
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
