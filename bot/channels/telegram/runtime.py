@@ -175,6 +175,7 @@ class QuestionLog:
     def __init__(self, storage: Store | None) -> None:
         self.storage = storage
         self.pending: list[LoggedQuestion] = []
+        self.failing = False
 
     def add(self, chat_type: str, lang: str, reply: Reply, text: str) -> None:
         if self.storage is None:
@@ -224,9 +225,14 @@ class QuestionLog:
                     answered=entry.answered,
                     question=entry.question,
                 )
-            except Exception:
-                log.exception("could not write the question log; will try again")
+            except Exception as exc:
+                if not self.failing:  # once, not every second while a disk is full
+                    log.error("could not write the question log (%s); will try again", exc)
+                self.failing = True
                 return batch[done:]
+        if self.failing:
+            log.warning("the question log is written again")
+            self.failing = False
         return []
 
 
