@@ -764,3 +764,23 @@ def test_daily_post_states_after_a_crash(storage: Storage) -> None:
     assert storage.stats().daily_posts_unsure == 2
     assert storage.stats(days=1).daily_posts_unsure == 2
     assert storage.recover_daily_posts() == (1, 0)  # the new claim had not left either
+
+
+def test_a_version_1_database_keeps_its_daily_posts_as_sent(tmp_path: Path) -> None:
+    """The database of the release before the inbox: its claims were all sent or unsure, and
+    are kept as sent (never sent twice); the new tables come empty."""
+    from bot.storage import _MIGRATIONS
+
+    tmp_path.mkdir(exist_ok=True)
+    with sqlite3.connect(tmp_path / DB_FILENAME) as db:
+        for statement in _MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO daily_posts VALUES ('2025-06-01', 7, 0)")
+    with Storage.open(tmp_path) as storage:
+        assert storage.recover_daily_posts() == (0, 0)
+        assert storage.daily_posted(date(2025, 6, 1)) == {7}
+        assert storage.inbox_status().pending == 0
+    with inspect(tmp_path) as db:
+        assert db.execute("SELECT state FROM daily_posts").fetchall() == [("sent",)]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

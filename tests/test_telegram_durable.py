@@ -171,15 +171,16 @@ def test_a_kill_mid_answer_loses_nothing_and_doubles_nothing(
     eventually(lambda: done_updates(data) == 1)
     # From here Telegram never hears that Alice's updates arrived (the confirming getUpdates
     # is lost), and the bot dies while its third answer to her is on the wire.
-    alice = [api.send_text(ALICE, question(n)) for n in range(1, 6)]
-    last = alice[-1]["update_id"]
-    api.intercept("getUpdates", when=lambda p: (p.get("offset") or 0) > last, count=None)
-    sent_to_alice = itertools.count()
-    api.intercept(
-        "sendMessage",
-        when=lambda p: p.get("chat_id") == ALICE and next(sent_to_alice) == 2,
-        then=first.kill,
-    )
+    with api.batch():
+        alice = [api.send_text(ALICE, question(n)) for n in range(1, 6)]
+        last = alice[-1]["update_id"]
+        api.intercept("getUpdates", when=lambda p: (p.get("offset") or 0) > last, count=None)
+        sent_to_alice = itertools.count()
+        api.intercept(
+            "sendMessage",
+            when=lambda p: p.get("chat_id") == ALICE and next(sent_to_alice) == 2,
+            then=first.kill,
+        )
     assert first.wait() == -signal.SIGKILL
     assert len(answers(api, ALICE)) == 2
     api.stop_intercepting()

@@ -84,6 +84,7 @@ Webhooks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import email.parser
 import email.policy
@@ -99,7 +100,7 @@ import traceback
 import urllib.error
 import urllib.request
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http import HTTPStatus
@@ -1786,6 +1787,13 @@ class FakeBotApi:
         return [self._member(chat["id"], uid) for uid in self._admins.get(chat["id"], [])]
 
     # ---------------------------------------------------------------- injecting updates
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Updates pushed inside ``with api.batch():`` reach the bot in one getUpdates answer
+        (nothing is served meanwhile), and faults set inside apply before any of them."""
+        with self._cond:
+            yield
 
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue any update (an update_id is added if missing) and return it.
