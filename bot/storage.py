@@ -834,8 +834,8 @@ class Storage:
         """Store a batch from getUpdates before Telegram is told it arrived (the next getUpdates
         does that). ``readable``: (update_id, the update's JSON); ``unreadable``: ids of updates
         that cannot be parsed, stored as done (without their content) and counted. Returns the
-        ids of the readable updates new to the inbox: the others came before (Telegram sends an
-        update again until it is confirmed) and must not be handled twice.
+        ids of the updates new to the inbox: the others came before (Telegram sends an update
+        again until it is confirmed) and must not be handled, or counted, twice.
 
         ``confirmed_below``: the offset of the request that fetched the batch; done updates
         below it are confirmed, so Telegram will not send them again and their rows go.
@@ -853,11 +853,14 @@ class Storage:
                     new.append(update_id)
             skipped = 0
             for update_id in unreadable:
-                skipped += db.execute(
+                cursor = db.execute(
                     "INSERT OR IGNORE INTO updates (update_id, raw, fetched_at, done_at) "
                     "VALUES (?, NULL, ?, ?)",
                     (update_id, now, now),
-                ).rowcount
+                )
+                if cursor.rowcount == 1:
+                    new.append(update_id)
+                    skipped += 1
             if skipped:
                 self._count(db, "updates_skipped", skipped)
         return new

@@ -109,21 +109,23 @@ class Inbox:
         now = time.time()
         self.polled_at = now
         parsed: list[tuple[int, Update, str]] = []
-        unreadable: list[int] = []
+        unreadable: list[tuple[int, str, str]] = []  # id, the error, the kind
         for raw in batch:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int) or isinstance(update_id, bool):
-                self._log_skipped("without an id", raw)
+                self._log_skipped("without an id", _kind(raw) if isinstance(raw, dict) else "")
                 continue
             self.next_offset = max(self.next_offset, update_id + 1)
             try:
                 update = Update.de_json(raw, bot)
             except Exception as exc:
-                self._log_skipped(f"{update_id} ({type(exc).__name__})", raw)
-                unreadable.append(update_id)
+                unreadable.append((update_id, type(exc).__name__, _kind(raw)))
                 continue
             parsed.append((update_id, update, json.dumps(raw, ensure_ascii=False)))
-        new = await self._store(parsed, unreadable, offset)
+        new = await self._store(parsed, [update_id for update_id, _, _ in unreadable], offset)
+        for update_id, error, kind in unreadable:
+            if new is None or update_id in new:  # not when it comes again after a restart
+                self._log_skipped(f"{update_id} ({error})", kind)
         fresh = []
         for update_id, update, _ in parsed:
             if update_id in self.in_hand or (new is not None and update_id not in new):
@@ -159,10 +161,9 @@ class Inbox:
             self._storage_failing = False
         return set(new)
 
-    def _log_skipped(self, which: str, raw: object) -> None:
+    def _log_skipped(self, which: str, kind: str) -> None:
         self.skipped += 1
-        kind = _kind(raw) if isinstance(raw, dict) else "update"
-        log.warning("skipped update %s: cannot read this %s", which, kind)
+        log.warning("skipped update %s: cannot read this %s", which, kind or "update")
         if self.on_skip is not None:
             self.on_skip()
 
@@ -183,7 +184,7 @@ class Inbox:
             try:
                 update = Update.de_json(json.loads(item.raw), bot)
             except Exception as exc:
-                self._log_skipped(f"{item.update_id} ({type(exc).__name__})", None)
+                self._log_skipped(f"{item.update_id} ({type(exc).__name__})", "")
                 await asyncio.to_thread(self.storage.skip_update, item.update_id)
                 continue
             self.in_hand[item.update_id] = now
