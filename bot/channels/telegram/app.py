@@ -674,6 +674,7 @@ async def _run_until(application: Application, stop: asyncio.Event, conflict: li
     await application.updater.start_polling(
         poll_interval=0,
         timeout=POLL_TIMEOUT,
+        bootstrap_retries=BOOTSTRAP_ATTEMPTS - 1,  # deleteWebhook, retried like getMe
         error_callback=polling_failed,
     )
     await application.start()
