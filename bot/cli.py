@@ -7,7 +7,7 @@
     asem-bot validate [DIR]   check the knowledge base
     asem-bot translations export|import FILE [DIR]   texts as CSV for translators, and back
     asem-bot run              the Telegram bot (see asem-bot run --help)
-    asem-bot health           exit 0 while the running bot's heartbeat is fresh
+    asem-bot health           exit 0 while the running bot is alive and getting on
 
 Subcommands import what they need when they run, so ``ask`` starts fast.
 """
@@ -354,7 +354,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 # -- run, health: the Telegram bot ----------------------------------------------------------------
 
 
+def _stop_now(signum: int, frame: object) -> None:
+    """SIGTERM or SIGINT before the bot serves: nothing is in hand, so stop at once, exit 0.
+    (As PID 1 in a container, a signal without a handler would be ignored.)"""
+    raise SystemExit(EXIT_OK)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop_now)  # from the first moment; serving installs its own
+    signal.signal(signal.SIGINT, _stop_now)
     from bot.config import ConfigError, Settings
 
     try:
@@ -366,7 +376,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.telegram.logs import TokenFilter, configure_logging
 
     configure_logging(settings.log_level, settings.token)
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import Conflict, InvalidToken, NetworkError
 
     from bot.channels.telegram.app import check_token, run
 
@@ -402,25 +412,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         run(settings, brain, storage)
     except (InvalidToken, NetworkError) as exc:  # e.g. the token revoked in the meantime
         return telegram_refused(exc)
+    except Conflict:
+        print(
+            "asem-bot run: another instance is polling Telegram with this bot token (409 "
+            "Conflict): stop it first; only one may run (or use a webhook)",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
     finally:
         storage.close()
     return EXIT_OK
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from bot.channels.telegram.heartbeat import MAX_AGE, heartbeat_age
+    from bot.channels.telegram.heartbeat import check
     from bot.config import data_dir_from_env
 
-    data_dir = data_dir_from_env(os.environ)
-    age = heartbeat_age(data_dir)
-    if age is None:
-        print(f"unhealthy: no heartbeat in {data_dir}")
-        return EXIT_PROBLEMS
-    if not -5 <= age < MAX_AGE:
-        print(f"unhealthy: the last heartbeat was {age:.0f} s ago")
-        return EXIT_PROBLEMS
-    print(f"healthy: the last heartbeat was {age:.0f} s ago")
-    return EXIT_OK
+    healthy, line = check(data_dir_from_env(os.environ))
+    print(line)
+    return EXIT_OK if healthy else EXIT_PROBLEMS
 
 
 # -- link and stats -------------------------------------------------------------------------------
@@ -594,7 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     health = commands.add_parser(
         "health",
         help="exit 0 if the running bot's heartbeat is fresh (Docker HEALTHCHECK)",
-        description="Exit 0 if the bot wrote $ASEM_DATA_DIR/heartbeat in the last 90 s, else 1.",
+        description="Exit 0 if the bot wrote $ASEM_DATA_DIR/heartbeat in the last 90 s and is "
+        "getting on (polling succeeds, updates in hand get finished), else 1.",
     )
     health.set_defaults(func=cmd_health)
 

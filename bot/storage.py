@@ -10,7 +10,14 @@ What is stored
     * ``quiz_seen``, ``polls``, ``quiz_scores``: which quiz questions a chat has had, the quiz
       polls sent (poll id, chat, question key, right option) and per-chat answered/correct
       counts. Never who answered.
-    * ``daily_posts``: which chat got the daily post on which day, so it is never sent twice.
+    * ``daily_posts``: which chat got the daily post on which day, so it is never sent twice,
+      and how far the post got (claimed, sending, sent, unsure, refused), so a crash between
+      claim and send can be told apart from a post that may have arrived.
+    * ``updates``: the inbox of long polling (``bot/channels/telegram/inbox.py``): each update
+      as Telegram sent it (JSON, the whole message with its sender), stored before Telegram is
+      told it arrived and emptied to its id once handled. The content stays only until the
+      update is handled (after a crash: until the next start handles it, at most a day); the
+      ids until Telegram has been told, at most two days.
     * ``question_log``: one row per question asked: time, chat type, language, best intent,
       confidence and whether it was answered. The question *text* only for questions the bot
       declined or was unsure of (cut to 500 characters), so they can be answered in a later
@@ -50,16 +57,18 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import sqlite3
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -85,6 +94,9 @@ MAX_GROUPS = 1_000
 """Grouping keeps at most this many groups. Wordings are clustered most frequent first, so a
 wording that matches none of the 1,000 groups is one of the rarest and is left out of the
 grouped list (it still counts in the totals). This bounds the work at rows x MAX_GROUPS."""
+
+UPDATE_MAX_AGE = 24 * 3600
+"""Seconds an update may wait in the inbox: Telegram keeps an undelivered update a day."""
 
 _BUSY_TIMEOUT_MS = 5000
 _LABEL_CHARS = 32  # chat types, language codes, intents and quiz keys are short identifiers
@@ -145,6 +157,22 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX question_log_at ON question_log (at)",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # 2: the inbox of updates (stored before Telegram is told they arrived), and the state of
+    # each daily post, so that a crash between a claim and the send can be told apart.
+    (
+        """CREATE TABLE updates (
+            update_id  INTEGER PRIMARY KEY,
+            raw        TEXT,
+            fetched_at INTEGER NOT NULL,
+            done_at    INTEGER,
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            CHECK (done_at IS NULL OR raw IS NULL)
+        )""",
+        "CREATE INDEX updates_pending ON updates (update_id) WHERE done_at IS NULL",
+        "CREATE INDEX updates_done ON updates (done_at) WHERE done_at IS NOT NULL",
+        "ALTER TABLE daily_posts ADD COLUMN state TEXT NOT NULL DEFAULT 'sent' "
+        "CHECK (state IN ('claimed', 'sending', 'sent', 'unsure', 'refused'))",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -184,6 +212,22 @@ class Score:
 
 
 @dataclass(frozen=True)
+class StoredUpdate:
+    """An update in the inbox, not yet handled: its JSON as Telegram sent it."""
+
+    update_id: int
+    raw: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class InboxStatus:
+    pending: int  # updates stored and not yet handled
+    oldest_pending_at: datetime | None
+    skipped: int  # updates that could not be parsed or were given up, ever
+
+
+@dataclass(frozen=True)
 class IntentCount:
     intent: str
     count: int
@@ -219,6 +263,8 @@ class Stats:
     top_intents: tuple[IntentCount, ...]
     top_unanswered: tuple[QuestionGroup, ...]
     unanswered_considered: int
+    daily_posts_unsure: int = 0  # in the period: timed out or cut off, may not have arrived
+    updates_skipped: int = 0  # ever: updates that could not be read, or were given up
 
 
 def _utc_now() -> datetime:
@@ -254,6 +300,36 @@ def _clean_question(text: str | None) -> str | None:
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     text = " ".join(text.replace("\x00", "").split())
     return text[:MAX_QUESTION_CHARS] or None
+
+
+_INSERT_QUESTION = (
+    "INSERT INTO question_log (at, chat_type, lang, intent, confidence, answered, question) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _question_row(
+    *,
+    now: int,
+    chat_type: str,
+    lang: str,
+    intent: str | None,
+    confidence: float,
+    answered: bool,
+    question: str | None,
+) -> tuple[object, ...]:
+    """The question_log row: labels cut to size, confidence in 0..1, text only if declined."""
+    confidence = float(confidence)
+    confidence = min(max(confidence, 0.0), 1.0) if math.isfinite(confidence) else 0.0
+    return (
+        now,
+        chat_type.strip()[:_LABEL_CHARS] or "unknown",
+        lang.strip()[:_LABEL_CHARS] or "unknown",
+        intent.strip()[: _LABEL_CHARS * 2] or None if intent is not None else None,
+        confidence,
+        int(answered),
+        None if answered else _clean_question(question),
+    )
 
 
 def _group_key(text: str) -> str:
@@ -339,9 +415,29 @@ _ERROR_ADVICE = {
 }
 
 
+_FULL_BELOW = 1 << 20
+"""Free bytes under which a failing write is put down to a full disk."""
+
+
+def _disk_full(folder: Path) -> int | None:
+    """The free bytes of the disk holding ``folder`` if it is (nearly) full, else None."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    return free if free < _FULL_BELOW else None
+
+
 def _explain(path: Path, exc: sqlite3.Error) -> StorageError:
     # Extended result codes (e.g. SQLITE_READONLY_DBMOVED) carry the primary code in the low byte.
     code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+        free = _disk_full(path.parent)
+        if free is not None:  # SQLite says "disk I/O error" when it cannot create the -wal file
+            return StorageError(
+                f"{path} cannot be written: the disk holding it is full ({free // 1024} KB "
+                f"free): make room ({exc})"
+            )
     advice = _ERROR_ADVICE.get(code & 0xFF) if code is not None else None
     if advice is None:
         return StorageError(f"{path}: database error: {exc}")
@@ -661,15 +757,37 @@ class Storage:
         """Claim the right to send ``day``'s post to the chat; True for exactly one caller.
 
         INSERT OR IGNORE on the (day, chat) primary key is atomic in SQLite, so this holds
-        across threads, processes and restarts. Call :meth:`release_daily_post` if sending
-        then fails for a reason worth retrying.
+        across threads, processes and restarts. The claim then goes through the states of
+        :data:`DAILY_STATES`: :meth:`daily_post_sending` just before the request leaves,
+        :meth:`daily_post_done` with what came of it. Call :meth:`release_daily_post` if
+        sending failed for a reason worth retrying.
         """
         with self._writing() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO daily_posts (day, chat_id, claimed_at) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO daily_posts (day, chat_id, claimed_at, state) "
+                "VALUES (?, ?, ?, 'claimed')",
                 (day.isoformat(), chat_id, self._now()),
             )
             return cursor.rowcount == 1
+
+    def daily_post_sending(self, day: date, chat_id: int) -> None:
+        """The post's request is about to leave: from now on Telegram may have it."""
+        self._set_daily_state(day, chat_id, "sending")
+
+    def daily_post_done(self, day: date, chat_id: int, *, sure: bool = True) -> None:
+        """Telegram took the post (``sure``), or the request timed out and it may have."""
+        self._set_daily_state(day, chat_id, "sent" if sure else "unsure")
+
+    def daily_post_refused(self, day: date, chat_id: int) -> None:
+        """Telegram refused the post for good: the claim stays, so it is not tried again."""
+        self._set_daily_state(day, chat_id, "refused")
+
+    def _set_daily_state(self, day: date, chat_id: int, state: str) -> None:
+        with self._writing() as db:
+            db.execute(
+                "UPDATE daily_posts SET state = ? WHERE day = ? AND chat_id = ?",
+                (state, day.isoformat(), chat_id),
+            )
 
     def release_daily_post(self, day: date, chat_id: int) -> None:
         """Undo a claim so a later attempt may send the post."""
@@ -679,11 +797,162 @@ class Storage:
                 (day.isoformat(), chat_id),
             )
 
+    def recover_daily_posts(self) -> tuple[int, int]:
+        """After a crash: claims whose request never left are released (a catch-up sends them);
+        those whose request had left are marked unsure (Telegram may have delivered them; they
+        are reported in /stats, not sent twice). Returns (released, unsure). Call once at start,
+        before anything posts."""
+        with self._writing() as db:
+            released = db.execute("DELETE FROM daily_posts WHERE state = 'claimed'").rowcount
+            unsure = db.execute(
+                "UPDATE daily_posts SET state = 'unsure' WHERE state = 'sending'"
+            ).rowcount
+        if released or unsure:
+            logger.warning(
+                "daily posts after a crash: %d never sent (will be sent), %d with an unknown "
+                "outcome (not sent again; see /stats)",
+                released,
+                unsure,
+            )
+        return released, unsure
+
     def daily_posted(self, day: date) -> set[int]:
         """Chats that have a claim (sent, or being sent) for ``day``."""
         with self._reading() as db:
             rows = db.execute("SELECT chat_id FROM daily_posts WHERE day = ?", (day.isoformat(),))
             return {chat_id for (chat_id,) in rows}
+
+    # -- the inbox of updates -----------------------------------------------------------------
+
+    def store_updates(
+        self,
+        readable: Sequence[tuple[int, str]],
+        unreadable: Sequence[int] = (),
+        *,
+        confirmed_below: int | None = None,
+    ) -> list[int]:
+        """Store a batch from getUpdates before Telegram is told it arrived (the next getUpdates
+        does that). ``readable``: (update_id, the update's JSON); ``unreadable``: ids of updates
+        that cannot be parsed, stored as done (without their content) and counted. Returns the
+        ids of the updates new to the inbox: the others came before (Telegram sends an update
+        again until it is confirmed) and must not be handled, or counted, twice.
+
+        ``confirmed_below``: the offset of the request that fetched the batch; done updates
+        below it are confirmed, so Telegram will not send them again and their rows go.
+        """
+        now = self._now()
+        new: list[int] = []
+        with self._writing() as db:
+            self._prune_inbox(db, now, confirmed_below)
+            for update_id, raw in readable:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO updates (update_id, raw, fetched_at) VALUES (?, ?, ?)",
+                    (update_id, raw, now),
+                )
+                if cursor.rowcount == 1:
+                    new.append(update_id)
+            skipped = 0
+            for update_id in unreadable:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO updates (update_id, raw, fetched_at, done_at) "
+                    "VALUES (?, NULL, ?, ?)",
+                    (update_id, now, now),
+                )
+                if cursor.rowcount == 1:
+                    new.append(update_id)
+                    skipped += 1
+            if skipped:
+                self._count(db, "updates_skipped", skipped)
+        return new
+
+    def skip_update(self, update_id: int) -> None:
+        """A stored update that cannot be parsed (or was given up): done, content dropped,
+        counted."""
+        with self._writing() as db:
+            db.execute(
+                "UPDATE updates SET raw = NULL, done_at = ? WHERE update_id = ?",
+                (self._now(), update_id),
+            )
+            self._count(db, "updates_skipped", 1)
+
+    def pending_updates(self, *, max_attempts: int) -> list[StoredUpdate]:
+        """Updates stored but not done (the bot stopped or crashed first), oldest first, each
+        counted as one more attempt. One that was already tried ``max_attempts`` times is given
+        up (it may be what crashed the bot); one older than a day is dropped (Telegram itself
+        keeps updates a day). Both are counted as skipped."""
+        now = self._now()
+        with self._writing() as db:
+            rows = db.execute(
+                "SELECT update_id, raw, attempts, fetched_at FROM updates "
+                "WHERE done_at IS NULL ORDER BY update_id"
+            ).fetchall()
+            wanted: list[StoredUpdate] = []
+            dropped = 0
+            for update_id, raw, attempts, fetched_at in rows:
+                if attempts >= max_attempts or fetched_at < now - UPDATE_MAX_AGE or raw is None:
+                    db.execute(
+                        "UPDATE updates SET raw = NULL, done_at = ? WHERE update_id = ?",
+                        (now, update_id),
+                    )
+                    dropped += 1
+                    continue
+                db.execute(
+                    "UPDATE updates SET attempts = attempts + 1 WHERE update_id = ?", (update_id,)
+                )
+                wanted.append(StoredUpdate(update_id, raw, attempts + 1))
+            if dropped:
+                self._count(db, "updates_skipped", dropped)
+        if dropped:
+            logger.warning("gave up %d stored update(s): tried too often or too old", dropped)
+        return wanted
+
+    def finish_updates(self, finished: Iterable[tuple[int, Iterable[Mapping[str, Any]]]]) -> None:
+        """Mark updates done and write their question-log rows (keywords of
+        :meth:`log_question`), all in one transaction: a crash keeps both or neither."""
+        now = self._now()
+        with self._writing() as db:
+            for update_id, questions in finished:
+                for question in questions:
+                    db.execute(_INSERT_QUESTION, _question_row(now=now, **question))
+                db.execute(
+                    "UPDATE updates SET raw = NULL, done_at = ? WHERE update_id = ?",
+                    (now, update_id),
+                )
+
+    def inbox_status(self) -> InboxStatus:
+        """How many updates are in hand, since when, and how many were skipped."""
+        with self._reading() as db:
+            pending, oldest = db.execute(
+                "SELECT COUNT(*), MIN(fetched_at) FROM updates WHERE done_at IS NULL"
+            ).fetchone()
+            row = db.execute("SELECT value FROM meta WHERE key = 'updates_skipped'").fetchone()
+        return InboxStatus(
+            pending=pending,
+            oldest_pending_at=datetime.fromtimestamp(oldest, UTC) if oldest is not None else None,
+            skipped=int(row[0]) if row else 0,
+        )
+
+    @staticmethod
+    def _prune_inbox(db: sqlite3.Connection, now: int, confirmed_below: int | None) -> None:
+        if confirmed_below:
+            db.execute(
+                "DELETE FROM updates WHERE done_at IS NOT NULL AND update_id < ?",
+                (confirmed_below,),
+            )
+        # A backstop for ids Telegram chose anew (after a week without updates): nothing older
+        # than two days can come again, as Telegram keeps an update one day.
+        db.execute(
+            "DELETE FROM updates WHERE done_at IS NOT NULL AND done_at < ?",
+            (now - 2 * UPDATE_MAX_AGE,),
+        )
+
+    @staticmethod
+    def _count(db: sqlite3.Connection, key: str, by: int) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+            (key, str(by)),
+        )
 
     # -- the question log ------------------------------------------------------------------------
 
@@ -699,24 +968,17 @@ class Storage:
         at: datetime | None = None,
     ) -> None:
         """Log one question. Its text is kept only when it was not answered (see module doc)."""
-        confidence = float(confidence)
-        confidence = min(max(confidence, 0.0), 1.0) if math.isfinite(confidence) else 0.0
-        text = None if answered else _clean_question(question)
+        row = _question_row(
+            now=_epoch(at) if at is not None else self._now(),
+            chat_type=chat_type,
+            lang=lang,
+            intent=intent,
+            confidence=confidence,
+            answered=answered,
+            question=question,
+        )
         with self._writing() as db:
-            db.execute(
-                "INSERT INTO question_log "
-                "(at, chat_type, lang, intent, confidence, answered, question) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    _epoch(at) if at is not None else self._now(),
-                    chat_type.strip()[:_LABEL_CHARS] or "unknown",
-                    lang.strip()[:_LABEL_CHARS] or "unknown",
-                    intent.strip()[: _LABEL_CHARS * 2] or None if intent is not None else None,
-                    confidence,
-                    int(answered),
-                    text,
-                ),
-            )
+            db.execute(_INSERT_QUESTION, row)
 
     def purge(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
         """Delete log rows, quiz polls and daily-post records older than ``retention_days``.
@@ -769,6 +1031,12 @@ class Storage:
                     (since_epoch, MAX_GROUPED_ROWS),
                 )
             ]
+            since_day = since.date().isoformat() if since is not None else ""
+            (unsure,) = db.execute(
+                "SELECT COUNT(*) FROM daily_posts WHERE state = 'unsure' AND day >= ?",
+                (since_day,),
+            ).fetchone()
+            skipped = db.execute("SELECT value FROM meta WHERE key = 'updates_skipped'").fetchone()
         return Stats(
             days=days,
             since=since.isoformat(timespec="seconds") if since else None,
@@ -779,4 +1047,6 @@ class Storage:
             top_intents=tuple(IntentCount(intent, count) for intent, count in intents),
             top_unanswered=group_questions(texts, top=top),
             unanswered_considered=len(texts),
+            daily_posts_unsure=unsure,
+            updates_skipped=int(skipped[0]) if skipped else 0,
         )

@@ -677,3 +677,110 @@ def test_group_questions_keeps_at_most_three_examples_and_top() -> None:
     assert len(groups) == 1
     assert groups[0].count == 5
     assert len(groups[0].examples) == 3
+
+
+# -- the inbox of updates ----------------------------------------------------------------------
+
+
+def _raw(update_id: int, text: str = "hi") -> tuple[int, str]:
+    return update_id, json.dumps({"update_id": update_id, "message": {"text": text}})
+
+
+def test_an_update_is_new_once_and_done_with_its_question_log_rows(
+    storage: Storage, tmp_path: Path
+) -> None:
+    assert storage.store_updates([_raw(1), _raw(2)]) == [1, 2]
+    assert storage.store_updates([_raw(2), _raw(3)]) == [3]  # 2 came again: not new
+    question = {
+        "chat_type": "private",
+        "lang": "en",
+        "intent": None,
+        "confidence": 0.2,
+        "answered": False,
+        "question": "what is the weather",
+    }
+    storage.finish_updates([(1, [question]), (2, [])])
+    status = storage.inbox_status()
+    assert (status.pending, status.skipped) == (1, 0)
+    with inspect(tmp_path) as db:
+        rows = db.execute("SELECT update_id, raw IS NULL, done_at IS NULL FROM updates")
+        assert sorted(rows) == [(1, 1, 0), (2, 1, 0), (3, 0, 1)]  # done: the text is gone
+        logged = db.execute("SELECT question FROM question_log").fetchall()
+        assert logged == [("what is the weather",)]
+    assert storage.store_updates([_raw(1)]) == []  # done, and not confirmed yet: still known
+
+
+def test_the_inbox_forgets_done_updates_once_confirmed_or_two_days_old(
+    storage: Storage, clock: Clock, tmp_path: Path
+) -> None:
+    storage.store_updates([_raw(1), _raw(2), _raw(3)])
+    storage.finish_updates([(1, []), (2, [])])
+    storage.store_updates([], confirmed_below=2)  # Telegram was told: 1 will not come again
+    with inspect(tmp_path) as db:
+        assert [r for (r,) in db.execute("SELECT update_id FROM updates")] == [2, 3]
+    clock.now += timedelta(days=2, seconds=1)
+    storage.store_updates([])
+    with inspect(tmp_path) as db:  # 3 is not done: it stays until handled or given up
+        assert [r for (r,) in db.execute("SELECT update_id FROM updates")] == [3]
+
+
+def test_unreadable_updates_are_counted_and_kept_without_content(
+    storage: Storage, tmp_path: Path
+) -> None:
+    assert storage.store_updates([_raw(5)], [4]) == [5, 4]
+    assert storage.store_updates([], [4]) == []  # the same one again is not counted twice
+    storage.skip_update(5)
+    assert storage.inbox_status().skipped == 2
+    assert storage.stats().updates_skipped == 2
+    with inspect(tmp_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM updates WHERE raw IS NOT NULL").fetchone() == (0,)
+
+
+def test_pending_updates_are_replayed_then_given_up(storage: Storage, clock: Clock) -> None:
+    storage.store_updates([_raw(1), _raw(2)])
+    storage.finish_updates([(1, [])])
+    for attempt in (1, 2, 3):
+        [pending] = storage.pending_updates(max_attempts=3)
+        assert (pending.update_id, pending.attempts) == (2, attempt)
+        assert json.loads(pending.raw)["message"]["text"] == "hi"
+    assert storage.pending_updates(max_attempts=3) == []  # it may be what crashed the bot
+    storage.store_updates([_raw(3)])
+    clock.now += timedelta(days=1, seconds=1)
+    assert storage.pending_updates(max_attempts=3) == []  # older than Telegram keeps any
+    assert storage.inbox_status().skipped == 2
+
+
+def test_daily_post_states_after_a_crash(storage: Storage) -> None:
+    day = date(2025, 6, 1)
+    for chat in (1, 2, 3, 4):
+        assert storage.claim_daily_post(day, chat)
+    storage.daily_post_sending(day, 2)  # the request had left when the bot died
+    storage.daily_post_sending(day, 3)
+    storage.daily_post_done(day, 3)
+    storage.daily_post_done(day, 4, sure=False)  # timed out
+    assert storage.recover_daily_posts() == (1, 1)  # chat 1 never reached Telegram
+    assert storage.daily_posted(day) == {2, 3, 4}
+    assert storage.claim_daily_post(day, 1)  # so it may be sent now
+    assert storage.stats().daily_posts_unsure == 2
+    assert storage.stats(days=1).daily_posts_unsure == 2
+    assert storage.recover_daily_posts() == (1, 0)  # the new claim had not left either
+
+
+def test_a_version_1_database_keeps_its_daily_posts_as_sent(tmp_path: Path) -> None:
+    """The database of the release before the inbox: its claims were all sent or unsure, and
+    are kept as sent (never sent twice); the new tables come empty."""
+    from bot.storage import _MIGRATIONS
+
+    tmp_path.mkdir(exist_ok=True)
+    with sqlite3.connect(tmp_path / DB_FILENAME) as db:
+        for statement in _MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO daily_posts VALUES ('2025-06-01', 7, 0)")
+    with Storage.open(tmp_path) as storage:
+        assert storage.recover_daily_posts() == (0, 0)
+        assert storage.daily_posted(date(2025, 6, 1)) == {7}
+        assert storage.inbox_status().pending == 0
+    with inspect(tmp_path) as db:
+        assert db.execute("SELECT state FROM daily_posts").fetchall() == [("sent",)]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

@@ -299,6 +299,7 @@ async def test_catch_up_posts_when_the_bot_starts_late(
     storage.set_subscribed(USER, "private", True)
     storage.set_subscribed(OTHER, "private", True)
     storage.claim_daily_post(at(10, 9, month=6).date(), OTHER)  # posted before the restart
+    storage.daily_post_done(at(10, 9, month=6).date(), OTHER)
     clock = Clock(at(10, 11, 30, month=6))
     async with start_bot(campaign={"clock": clock, "catch_up_after": 0}) as app:
         message = await fake_api.wait_for_message(USER)
@@ -368,6 +369,32 @@ async def test_a_timeout_keeps_the_claim_so_nothing_is_posted_twice(
         assert app.job_queue is not None and not app.job_queue.get_jobs_by_name("daily fact retry")
     assert len(posts(fake_api)[USER]) == 1
     assert storage.daily_posted(clock.now.date()) == {USER}
+
+
+async def test_after_a_crash_a_post_that_never_left_is_sent_and_an_unsure_one_reported(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, tmp_path: Path
+) -> None:
+    third = 1105
+    for chat in (USER, OTHER, third):
+        storage.set_subscribed(chat, "private", True)
+    clock = Clock(at(11, 10, month=6))
+    today = clock.now.date()
+    # What a killed run left: USER claimed (waiting for its turn), OTHER's request had left.
+    storage.claim_daily_post(today, USER)
+    storage.claim_daily_post(today, OTHER)
+    storage.daily_post_sending(today, OTHER)
+    options = {"clock": clock, "catch_up_after": 0}
+    env = {"ASEM_ADMIN_IDS": str(ADMIN)}
+    async with start_bot(env=env, campaign=options) as app:
+        await catch_up_finished(app)
+        assert sorted(posts(fake_api)) == sorted([USER, third])
+        await fire(app)  # the day's run changes nothing: OTHER may have it already
+        assert sorted(posts(fake_api)) == sorted([USER, third])
+        table = await ask(fake_api, "/stats", ADMIN)
+        assert "daily posts that may not have arrived (all time): 1" in table["text"]
+    with sqlite3.connect(tmp_path / "data" / DB_FILENAME) as db:
+        states = dict(db.execute("SELECT chat_id, state FROM daily_posts"))
+    assert states == {USER: "sent", OTHER: "unsure", third: "sent"}
 
 
 # -- admin commands -------------------------------------------------------------------------------

@@ -130,3 +130,18 @@ async def test_storage_failure_does_not_stop_answers(
         await services(app).questions.flush()
         assert len(services(app).questions.pending) == 1  # kept for the next try
     assert "Hanoi" in fake_api.sent_messages(ALICE)[0]["text"]
+
+
+async def test_a_chat_that_asks_fast_gets_every_answer_without_a_429(
+    fake_api: FakeBotApi, start_bot: StartBot
+) -> None:
+    """Telegram allows about one message a second in a chat (the fake: 3 at once, then one a
+    second); the bot paces each chat so that Telegram never has to say 429."""
+    fake_api.flood_control = True
+    async with start_bot():
+        for n in range(1, 9):
+            fake_api.send_text(ALICE, f"Where was ASEM{n} held?")
+        await delivered(fake_api, ALICE, 8, timeout=20)
+    assert fake_api.flood_429_count == 0
+    texts = [m["text"] for m in fake_api.sent_messages(ALICE)]
+    assert [f"ASEM{n}" in text for n, text in enumerate(texts, start=1)] == [True] * 8

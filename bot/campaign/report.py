@@ -30,4 +30,16 @@ def format_stats(stats: Stats, *, width: int = 60) -> str:
                     lines.append(f"      ~ {shown}")
     elif stats.questions:
         lines += ["", "Every question was answered."]
+    if stats.daily_posts_unsure or stats.updates_skipped:
+        lines += ["", "Delivery"]
+    if stats.daily_posts_unsure:
+        lines.append(
+            f"  daily posts that may not have arrived ({period}): {stats.daily_posts_unsure}"
+            " (timed out, or the bot stopped while sending)"
+        )
+    if stats.updates_skipped:
+        lines.append(
+            f"  updates skipped as unreadable (all time): {stats.updates_skipped}"
+            " (see the log: 'skipped update')"
+        )
     return "\n".join(lines)

@@ -70,6 +70,9 @@ Failure injection and flood control
     sending limits on sendMessage/sendPoll: per chat a burst of 3 then 1 message per second
     (a token bucket), 20 messages per minute per group or channel, 30 per second overall;
     an excess gets 429 with ``parameters.retry_after`` and is counted in ``flood_429_count``.
+    ``intercept(method, when=..., then=...)`` loses the matching calls (recorded, answered 502,
+    nothing carried out; a lost getUpdates confirms nothing) and runs ``then()`` before the
+    answer: a test can kill the bot with its request on the wire.
 
 Webhooks
     setWebhook records url and secret_token; while a webhook is set, injected updates are
@@ -81,6 +84,7 @@ Webhooks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import email.parser
 import email.policy
@@ -96,7 +100,7 @@ import traceback
 import urllib.error
 import urllib.request
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http import HTTPStatus
@@ -605,6 +609,14 @@ class _Fault:
     deliver: bool = True
 
 
+@dataclass
+class _Interception:
+    method: str
+    when: Callable[[dict[str, Any]], bool] | None
+    then: Callable[[], object] | None
+    count: int | None
+
+
 MethodFilter = str | Iterable[str] | None
 CallPredicate = Callable[[Call], bool]
 
@@ -680,6 +692,7 @@ class FakeBotApi:
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
+        self._interceptions: list[_Interception] = []
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 100_000_001
         self._poll_generation = 0
@@ -842,6 +855,12 @@ class FakeBotApi:
         except ValueError as exc:
             self.errors.append(f"{name}: undecodable request: {exc}")
             return *self._finish(name, {}, _bad(f"can't parse request: {exc}")), 0.0
+        hook = self._intercepted(name, params)
+        if hook is not None:
+            answer = self._finish(name, params, ApiError(502, "Bad Gateway"))
+            if hook.then is not None:
+                hook.then()
+            return *answer, 0.0
         fault = self._take_fault(name)
         if fault is not None and fault.status:
             description = fault.description or _default_description(
@@ -925,6 +944,42 @@ class FakeBotApi:
         fault = _Fault(delay=seconds, deliver=deliver)
         with self._cond:
             self._faults[method.lower()].extend(copy.copy(fault) for _ in range(count))
+
+    def intercept(
+        self,
+        method: str,
+        *,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+        then: Callable[[], object] | None = None,
+        count: int | None = 1,
+    ) -> None:
+        """Calls of ``method`` whose params satisfy ``when`` are lost on the way: not carried
+        out, recorded, answered 502 Bad Gateway. ``then()`` runs before the answer (say, to kill
+        the bot while its request is on the wire). ``count`` calls, or all (None) until
+        :meth:`stop_intercepting`. A getUpdates lost this way does not confirm its offset.
+        """
+        with self._cond:
+            self._interceptions.append(_Interception(method.lower(), when, then, count))
+
+    def stop_intercepting(self) -> None:
+        with self._cond:
+            self._interceptions.clear()
+
+    def _intercepted(self, name: str, params: dict[str, Any]) -> _Interception | None:
+        with self._cond:
+            for hook in self._interceptions:
+                if hook.method == name.lower() and (hook.when is None or hook.when(params)):
+                    if hook.count is not None:
+                        hook.count -= 1
+                        if hook.count <= 0:
+                            self._interceptions.remove(hook)
+                    return hook
+        return None
+
+    def clear_faults(self) -> None:
+        """Forget every fault still pending from fail_next and delay_next."""
+        with self._cond:
+            self._faults.clear()
 
     def _take_fault(self, name: str) -> _Fault | None:
         with self._cond:
@@ -1732,6 +1787,13 @@ class FakeBotApi:
         return [self._member(chat["id"], uid) for uid in self._admins.get(chat["id"], [])]
 
     # ---------------------------------------------------------------- injecting updates
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Updates pushed inside ``with api.batch():`` reach the bot in one getUpdates answer
+        (nothing is served meanwhile), and faults set inside apply before any of them."""
+        with self._cond:
+            yield
 
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue any update (an update_id is added if missing) and return it.

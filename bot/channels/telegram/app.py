@@ -24,12 +24,16 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import signal
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
+from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
@@ -42,7 +46,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -57,15 +68,20 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.brain import Brain
 from bot.channels.telegram import admin, handlers, quiz, subscriptions
 from bot.channels.telegram.heartbeat import INTERVAL, write_heartbeat
+from bot.channels.telegram.inbox import Inbox, InboxBot, InboxStore
 from bot.channels.telegram.inline import inline_query
 from bot.channels.telegram.runtime import (
+    BEFORE_SEND,
+    HANDLING,
     LOG_EVERY,
     SERVICES,
     CampaignOptions,
+    LoggedQuestion,
     Services,
     Store,
     say,
@@ -82,6 +98,15 @@ MAX_CONCURRENT_UPDATES = 4
 real network (about 50-150 ms a request); more only costs CPU in httpx's connection pool
 (measured in bench/telegram_bench.py: 16 at once answered half as many updates as 4)."""
 BOOTSTRAP_ATTEMPTS = 5
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
+STOP_WITHIN = 5.0
+"""Seconds a stop (SIGTERM, Ctrl-C) gives the updates in hand to finish; the rest stay stored
+for the next start. Well inside Docker's 10 s before it kills."""
+CONFLICT_GRACE = 30.0
+"""A 409 Conflict (another getUpdates with this token) before this instance ever polled
+successfully means another instance was there first: this one stops. Later, the other one is
+the newcomer and stops; if conflicts go on this many seconds without a successful poll, this
+one stops too."""
 
 T = TypeVar("T")
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -124,35 +149,46 @@ def build_application(
     read_timeout: float | None = None,
 ) -> Application:
     """The Application with the core and ``features`` registered; not yet started."""
-    builder = (
-        Application.builder()
-        .token(settings.token)
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.base_file_url)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+    # As ApplicationBuilder makes them: a pool for sending, one connection for polling.
+    request = (
+        HTTPXRequest(connection_pool_size=256)
+        if read_timeout is None
+        else HTTPXRequest(
+            connection_pool_size=256, read_timeout=read_timeout, write_timeout=read_timeout
         )
-        .concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
+    )
+    inbox = Inbox(storage if isinstance(storage, InboxStore) else None)
+    bot = InboxBot(
+        settings.token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.base_file_url,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        request=request,
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=telegram_pace() if settings.rate_limiter else None,
+        inbox=inbox,
+    )
+    processor = ChatOrderedProcessor(MAX_CONCURRENT_UPDATES, inbox)
+    application = (
+        Application.builder()
+        .bot(bot)
+        .concurrent_updates(processor)
         .post_init(post_init)
         .post_stop(post_stop)
+        .build()
     )
-    if read_timeout is not None:
-        builder = builder.read_timeout(read_timeout).write_timeout(read_timeout)
-    application: Application
-    if settings.rate_limiter:  # a builder with a rate limiter is of another type
-        application = builder.rate_limiter(telegram_pace()).build()
-    else:
-        application = builder.build()
     declared = commands(handlers, *features)
-    application.bot_data[SERVICES] = Services(
+    svc = Services(
         brain=brain,
         settings=settings,
         storage=storage,
         commands=[d.spec for d in declared if d.spec.menu],
     )
+    application.bot_data[SERVICES] = svc
+    inbox.questions = svc.questions
     add_handlers(application, declared, features, campaign or CampaignOptions())
     application.add_error_handler(on_error)
     return application
@@ -223,9 +259,11 @@ def telegram_pace() -> AIORateLimiter:
     the rate, so PTB's default (30 a second) can put almost 60 messages into one second, and
     20 a minute per group almost 40 into one minute. A bucket of 1 draining 29 times a second
     keeps every second at 30 or fewer; a bucket of 5 draining one every 4 seconds keeps every
-    minute of a group at 20. A 429 that still comes is waited out and retried.
+    minute of a group at 20; per chat, :class:`TelegramPace` adds a bucket of 3 draining one
+    every 1.1 seconds (Telegram: about one message a second in a chat, short bursts allowed).
+    A 429 that still comes is waited out and retried.
     """
-    return AIORateLimiter(
+    return TelegramPace(
         overall_max_rate=1,
         overall_time_period=1 / 29,
         group_max_rate=5,
@@ -234,18 +272,92 @@ def telegram_pace() -> AIORateLimiter:
     )
 
 
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Runs updates concurrently, except that one chat's updates run one after another."""
+CHAT_BURST = 3
+CHAT_INTERVAL = 1.1  # seconds per message in one chat after a burst
+CHATS_PACED = 10_000  # per-chat buckets kept (least recently used go first)
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+
+class TelegramPace(AIORateLimiter):
+    """PTB's AIORateLimiter, with a bucket per chat for what is sent there (AIORateLimiter only
+    limits all chats together and groups), and the :data:`BEFORE_SEND` hook."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._chats: OrderedDict[object, AsyncLimiter] = OrderedDict()
+
+    def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            limiter = self._chats[chat_id] = AsyncLimiter(CHAT_BURST, CHAT_BURST * CHAT_INTERVAL)
+            if len(self._chats) > CHATS_PACED:
+                self._chats.popitem(last=False)
+        self._chats.move_to_end(chat_id)
+        return limiter
+
+    async def process_request(
+        self,
+        callback: Callable[..., Any],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        hook = BEFORE_SEND.get()
+        if hook is not None:
+            call = callback
+
+            async def callback(*a: Any, **kw: Any) -> Any:
+                await hook()
+                return await call(*a, **kw)
+
+        chat_id = data.get("chat_id")
+        if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        async with self._chat_limiter(chat_id):
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Runs updates concurrently, except that one chat's updates run one after another.
+
+    Each update handled is reported to the :class:`Inbox` with its question-log entries (the
+    handlers add them to :data:`HANDLING`). For a bounded stop it knows which updates wait for
+    their turn (:meth:`let_go` cancels them before they start) and which are running."""
+
+    def __init__(self, max_concurrent_updates: int, inbox: Inbox | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.inbox = inbox
         self._chats: dict[int, _ChatTurn] = {}
+        self.waiting: dict[asyncio.Task[Any], object] = {}
+        self.running: dict[asyncio.Task[Any], object] = {}
 
     # PTB marks process_update final; the chat's turn must be taken before a slot is, so that
     # a chat flooding the bot holds one slot, and only this method runs before the slot.
     async def process_update(  # type: ignore[misc]
         self, update: object, coroutine: Any
     ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.waiting[task] = update
+        try:
+            await self._in_turn(update, coroutine)
+        except asyncio.CancelledError:
+            with contextlib.suppress(RuntimeError):
+                coroutine.close()  # if it never started: no "never awaited" warning
+            if self.inbox is not None:
+                self.inbox.let_go(update)  # stays stored: the next start handles it
+            raise
+        finally:
+            if task is not None:
+                self.waiting.pop(task, None)
+                self.running.pop(task, None)
+
+    async def _in_turn(self, update: object, coroutine: Any) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await super().process_update(update, coroutine)
@@ -262,7 +374,25 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 del self._chats[chat.id]
 
     async def do_process_update(self, update: object, coroutine: Any) -> None:
-        await coroutine
+        task = asyncio.current_task()
+        if task is not None:
+            self.waiting.pop(task, None)
+            self.running[task] = update
+        questions: list[LoggedQuestion] = []
+        token = HANDLING.set(questions)
+        try:
+            await coroutine
+        finally:
+            HANDLING.reset(token)
+        if self.inbox is not None:
+            await self.inbox.finish(update, questions)
+
+    def let_go(self) -> int:
+        """Cancel the updates that have not started; how many there were."""
+        waiting = list(self.waiting)
+        for task in waiting:
+            task.cancel()
+        return len(waiting)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -281,10 +411,15 @@ class _ChatTurn:
 
 
 async def post_init(application: Application) -> None:
-    """Register the command menu and descriptions, and start the heartbeat."""
+    """Register the command menu and descriptions, queue the updates stored before the last
+    stop (they come first), and start the heartbeat."""
     svc = services(application)
     await register_profile(application, svc)
-    await write_beat(svc.settings.data_dir)  # at once: the job's first run is INTERVAL away
+    inbox = inbox_of(application)
+    inbox.on_skip = lambda: application.create_task(write_beat(application))
+    for update in await inbox.replay(application.bot):
+        await application.update_queue.put(update)
+    await write_beat(application)  # at once: the job's first run is INTERVAL away
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             heartbeat, interval=INTERVAL, first=INTERVAL, name="heartbeat"
@@ -357,8 +492,13 @@ def _bot_commands(svc: Services, lang: str, scope: str) -> list[BotCommand]:
 
 
 async def post_stop(application: Application) -> None:
-    """Write what is left of the question log."""
+    """Write what is left: finished updates and the question log."""
+    await inbox_of(application).close()
     await services(application).questions.flush()
+
+
+def inbox_of(application: Application) -> Inbox:
+    return cast(InboxBot, application.bot).inbox
 
 
 async def write_question_log(context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -378,20 +518,30 @@ async def purge_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 async def heartbeat(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Write the time to ASEM_DATA_DIR/heartbeat: ``asem-bot health`` reads it."""
-    await write_beat(context.bot_data[SERVICES].settings.data_dir)
+    """Write the time and the inbox's progress to ASEM_DATA_DIR/heartbeat: ``asem-bot health``
+    reads it."""
+    await write_beat(context.application)
 
 
-async def write_beat(data_dir: Path) -> None:
+STARTED_AT = "asem.started_at"  # bot_data: when this process began to serve (time.time)
+
+
+async def write_beat(application: Application) -> None:
+    settings = services(application).settings
+    progress = {
+        **inbox_of(application).progress(),
+        "mode": "webhook" if settings.webhook_url else "polling",
+        "started_at": application.bot_data.setdefault(STARTED_AT, time.time()),
+    }
     try:
-        await asyncio.to_thread(_beat, data_dir)
+        await asyncio.to_thread(_beat, settings.data_dir, progress)
     except OSError as exc:
         log.warning("could not write the heartbeat file: %s", exc)
 
 
-def _beat(data_dir: Path) -> None:
+def _beat(data_dir: Path, progress: dict[str, Any]) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    write_heartbeat(data_dir)
+    write_heartbeat(data_dir, progress=progress)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -440,6 +590,10 @@ def describe_mode(settings: Settings) -> str:
 # -- running --------------------------------------------------------------------------------------
 
 
+class Stopped(Exception):
+    """A stop signal came while the bot was still starting."""
+
+
 def run(
     settings: Settings,
     brain: Brain,
@@ -447,8 +601,15 @@ def run(
     *,
     features: Sequence[ModuleType] = FEATURES,
 ) -> None:
-    """Run until SIGINT/SIGTERM. Raises InvalidToken when Telegram refuses the token."""
+    """Run until SIGINT/SIGTERM. Raises InvalidToken when Telegram refuses the token, and
+    Conflict when another instance polls with the same token."""
+    # At INFO, APScheduler logs every run of every job: two lines a second.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     application = build_application(settings, brain, storage, features=features)
+    if not settings.webhook_url:
+        with contextlib.suppress(Stopped):
+            asyncio.run(serve_polling(application))
+        return
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -460,10 +621,109 @@ def run(
             loop.run_until_complete(application.bot.shutdown())
         loop.close()
         raise
-    if settings.webhook_url:
-        application.run_webhook(**webhook_options(settings))
-    else:
-        application.run_polling()
+    application.run_webhook(**webhook_options(settings))
+
+
+async def serve_polling(application: Application, *, stop_within: float = STOP_WITHIN) -> None:
+    """Long polling until SIGTERM or SIGINT, then a stop bounded by ``stop_within`` seconds.
+
+    The signals are ours from the first moment (also while start-up calls are retried). On a
+    stop, fetching stops first; updates that have not started are left stored for the next
+    start; those running get until the deadline, and so do running jobs (the daily post).
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    conflict: list[Conflict] = []
+    try:
+        try:
+            await _with_retries(application.initialize, stop)
+        except BaseException:  # stopped, or Telegram refused or could not be reached
+            with contextlib.suppress(Exception):
+                await application.bot.shutdown()
+            raise
+        try:
+            await _run_until(application, stop, conflict)
+        finally:
+            await _stop(application, stop_within)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    if conflict:
+        raise conflict[0]
+
+
+async def _run_until(application: Application, stop: asyncio.Event, conflict: list) -> None:
+    assert application.post_init is not None and application.updater is not None
+    await _unless_stopped(application.post_init(application), stop)  # menus: many calls
+    inbox = inbox_of(application)
+
+    def polling_failed(error: TelegramError) -> None:
+        """One line per failed getUpdates (PTB's default logs a traceback each time)."""
+        if isinstance(error, Conflict):
+            # Before our first successful poll: the other instance was there first. Later:
+            # the newcomer will give up; if it does not, give up after CONFLICT_GRACE.
+            last_ok = inbox.polled_at
+            if last_ok is None or time.time() - last_ok > CONFLICT_GRACE:
+                conflict.append(error)
+                stop.set()
+                return
+        log.warning("getUpdates failed: %s", error.message)
+
+    await application.updater.start_polling(
+        poll_interval=0,
+        timeout=POLL_TIMEOUT,
+        bootstrap_retries=BOOTSTRAP_ATTEMPTS - 1,  # deleteWebhook, retried like getMe
+        error_callback=polling_failed,
+    )
+    await application.start()
+    log.info("polling; stop with SIGTERM or Ctrl-C")
+    await stop.wait()
+
+
+async def _stop(application: Application, within: float) -> None:
+    """Stop fetching, give what runs until ``within`` seconds from now, keep the rest stored."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    processor = cast(ChatOrderedProcessor, application.update_processor)
+    inbox = inbox_of(application)
+    updater = application.updater
+    if updater is not None and updater.running:
+        try:
+            await asyncio.wait_for(updater.stop(), max(0.1, deadline - loop.time()))
+        except TimeoutError:
+            log.warning("stopping the polling took too long")
+    queued = 0
+    while not application.update_queue.empty():
+        inbox.let_go(application.update_queue.get_nowait())
+        application.update_queue.task_done()
+        queued += 1
+    queued += processor.let_go()
+    running = list(processor.running)
+    if running:
+        await asyncio.wait(running, timeout=max(0.0, deadline - loop.time()))
+    unfinished = [task for task in running if not task.done()]
+    for task in unfinished:
+        task.cancel()
+    if unfinished:
+        await asyncio.wait(unfinished, timeout=1.0)
+    if queued or unfinished:
+        log.info(
+            "stopping: %d update(s) left stored for the next start",
+            queued + len(unfinished),
+        )
+    job_queue = application.job_queue
+    if job_queue is not None and job_queue.scheduler.running:
+        jobs = [f for f in job_queue._executor._pending_futures if not f.done()]  # noqa: SLF001
+        if jobs:
+            await asyncio.wait(jobs, timeout=max(0.0, deadline - loop.time()))
+        await job_queue.stop(wait=False)  # cancels a job still running (its claims are kept)
+    if application.running:
+        await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+    await application.shutdown()
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
@@ -495,12 +755,13 @@ async def _initialize(application: Application) -> None:
     await _with_retries(application.initialize)
 
 
-async def _with_retries(start: Callable[[], Awaitable[T]]) -> T:
+async def _with_retries(start: Callable[[], Awaitable[T]], stop: asyncio.Event | None = None) -> T:
     """``start()``, retried with back-off while Telegram cannot be reached (never for a
-    refused token: InvalidToken goes straight up)."""
+    refused token: InvalidToken goes straight up). Raises Stopped as soon as ``stop`` is set,
+    also in the middle of an attempt or a wait."""
     for attempt in range(BOOTSTRAP_ATTEMPTS):
         try:
-            return await start()
+            return await _unless_stopped(start(), stop)
         except InvalidToken:
             raise
         except NetworkError as exc:
@@ -508,5 +769,26 @@ async def _with_retries(start: Callable[[], Awaitable[T]]) -> T:
                 raise
             wait = 2**attempt
             log.warning("cannot reach Telegram (%s); retrying in %d s", exc.message, wait)
-            await asyncio.sleep(wait)
+            await _unless_stopped(asyncio.sleep(wait), stop)
     raise AssertionError("unreachable")
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event | None) -> T:
+    if stop is None:
+        return await work
+    if stop.is_set():
+        if asyncio.iscoroutine(work):
+            work.close()
+        raise Stopped
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise Stopped
+    return task.result()

@@ -5,8 +5,9 @@ the event loop keeps serving other chats, and shows "typing" only when an answer
 than :data:`TYPING_AFTER` (none should). The brain is pure, so its replies are remembered
 (:class:`Memo`, keyed by the question or button, the language and the day): a popular question
 or a menu button is answered without the thread hop, which costs the event loop more than the
-answer itself. Chat settings are cached for a minute, and the question log is written in
-batches once a second from a worker thread, so storage never sits on an answer's path.
+answer itself. Chat settings are cached for a minute. An update's question-log rows are
+written with its completion, after the answer (see ``inbox.py``); the rest (webhook mode, or
+while storage fails) in batches once a second, so storage never sits before an answer.
 
 :func:`send` delivers a reply once: a 5xx is retried once, a timeout is not (Telegram may
 already have delivered the message), a blocked chat is noted. Handlers never compose text: it
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import html
 import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -147,8 +149,24 @@ class LoggedQuestion:
     question: str | None
 
 
+BEFORE_SEND: contextvars.ContextVar[Callable[[], Awaitable[None]] | None] = contextvars.ContextVar(
+    "BEFORE_SEND", default=None
+)
+"""Awaited by the rate limiter just before a request leaves (after any wait for its turn): the
+daily post records there that Telegram may now have it."""
+
+HANDLING: contextvars.ContextVar[list[LoggedQuestion] | None] = contextvars.ContextVar(
+    "HANDLING", default=None
+)
+"""While an update is handled (set by the update processor): its question-log entries, which
+are written in the same transaction as the update's completion (see ``inbox.py``)."""
+
+
 class QuestionLog:
     """Questions waiting to be written to storage; :meth:`flush` writes them in one hop.
+
+    Entries of an update being handled go with that update instead (:data:`HANDLING`); the
+    batches here are for the rest (webhook mode, or while the inbox cannot store).
 
     Nothing about the asker is kept: chat type, language, intent, confidence, whether it was
     answered, and the text only when the bot did not answer (as the storage also insists).
@@ -157,20 +175,30 @@ class QuestionLog:
     def __init__(self, storage: Store | None) -> None:
         self.storage = storage
         self.pending: list[LoggedQuestion] = []
+        self.failing = False
 
     def add(self, chat_type: str, lang: str, reply: Reply, text: str) -> None:
         if self.storage is None:
             return
-        self.pending.append(
-            LoggedQuestion(
-                chat_type,
-                lang,
-                reply.intent,
-                reply.confidence,
-                reply.answered,
-                None if reply.answered else text,
-            )
+        entry = LoggedQuestion(
+            chat_type,
+            lang,
+            reply.intent,
+            reply.confidence,
+            reply.answered,
+            None if reply.answered else text,
         )
+        handling = HANDLING.get()
+        if handling is not None:
+            handling.append(entry)
+        else:
+            self.extend([entry])
+
+    def extend(self, entries: Sequence[LoggedQuestion]) -> None:
+        """Entries for the next :meth:`flush`."""
+        if self.storage is None or not entries:
+            return
+        self.pending.extend(entries)
         if len(self.pending) > LOG_BACKLOG:
             del self.pending[: len(self.pending) - LOG_BACKLOG]
             log.warning("the question log is behind; dropped its oldest entries")
@@ -197,9 +225,14 @@ class QuestionLog:
                     answered=entry.answered,
                     question=entry.question,
                 )
-            except Exception:
-                log.exception("could not write the question log; will try again")
+            except Exception as exc:
+                if not self.failing:  # once, not every second while a disk is full
+                    log.error("could not write the question log (%s); will try again", exc)
+                self.failing = True
                 return batch[done:]
+        if self.failing:
+            log.warning("the question log is written again")
+            self.failing = False
         return []
 
 

@@ -6,7 +6,10 @@ ASEM_DAILY_TIME in ASEM_TIMEZONE to every subscribed chat and to ASEM_CHANNEL_ID
 that opens the fact in the bot.
 
 The fact of the day goes to a chat at most once a day, also across restarts: each post is
-claimed in storage before it is sent (:meth:`bot.storage.Storage.claim_daily_post`). A
+claimed in storage before it is sent (:meth:`bot.storage.Storage.claim_daily_post`), and marked
+"sending" just before its request leaves (after the rate limiter's wait), so after a crash the
+start-up catch-up tells a claim that never reached Telegram (released and sent) from one that
+may have (reported in /stats as unsure, not sent twice). A
 temporary failure (network, 5xx, a 429 the rate limiter gave up on) releases the claim and a
 retry is scheduled; a timeout keeps it, because Telegram may have delivered the post (the
 delivery policy of :func:`bot.channels.telegram.runtime.deliver`); a chat that blocked or
@@ -24,6 +27,7 @@ import asyncio
 import datetime as dt
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,6 +47,7 @@ from bot.campaign.daily import DailyFact, fact_for
 from bot.campaign.links import LinkError, deep_link
 from bot.channels.telegram.handlers import forget_chat, is_chat_admin
 from bot.channels.telegram.runtime import (
+    BEFORE_SEND,
     CampaignOptions,
     Clock,
     Services,
@@ -210,7 +215,14 @@ async def daily_fact_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 async def catch_up_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """At start: post today's fact where it is still due (the bot was down at its time)."""
+    """At start: settle the claims a crash left behind, then post today's fact where it is
+    still due (the bot was down at its time, or the crash came before the post went out)."""
+    storage = _storage(services(context.application))
+    if storage is not None:
+        try:
+            await asyncio.to_thread(storage.recover_daily_posts)
+        except Exception:
+            log.exception("could not settle the daily posts of the last run")
     await post_daily_fact(context.application, due_only=True)
 
 
@@ -321,10 +333,18 @@ async def _post(
         return Outcome.FAILED
     svc = services(application)
     markup = _open_in_bot(svc, fact, lang, application.bot.username)
+
+    async def leaving() -> None:  # from here on Telegram may have it (see recover_daily_posts)
+        await asyncio.to_thread(_record, storage.daily_post_sending, day, chat_id)
+
+    if application.bot.rate_limiter is None:
+        await leaving()
+    token = BEFORE_SEND.set(leaving)  # the rate limiter calls it after its wait
     try:
         await application.bot.send_message(chat_id, truncate_html(fact.text), reply_markup=markup)
     except TimedOut:
         log.warning("the daily post timed out; not retried, as Telegram may have delivered it")
+        await asyncio.to_thread(_record, storage.daily_post_done, day, chat_id, sure=False)
         return Outcome.UNSURE
     except ChatMigrated as exc:  # a group became a supergroup: follow it
         await asyncio.to_thread(_migrate, svc, storage, chat_id, exc.new_chat_id)
@@ -337,13 +357,25 @@ async def _post(
         if "chat not found" in exc.message.lower():
             return await _gone(svc, storage, chat_id, day, chat_id == channel, exc.message)
         log.error("Telegram refused the daily post: %s", exc.message)
+        await asyncio.to_thread(_record, storage.daily_post_refused, day, chat_id)
         return Outcome.FAILED  # the same post would be refused again: keep the claim
     except NetworkError as exc:
         log.warning("the daily post failed (%s); will try again", exc.message)
     else:
+        await asyncio.to_thread(_record, storage.daily_post_done, day, chat_id)
         return Outcome.POSTED
+    finally:
+        BEFORE_SEND.reset(token)
     await asyncio.to_thread(_release, storage, day, chat_id)
     return Outcome.RETRY
+
+
+def _record(mark: Callable[..., None], day: dt.date, chat_id: int, **how: bool) -> None:
+    """A daily post's state; a failure is logged (the claim holds either way)."""
+    try:
+        mark(day, chat_id, **how)
+    except Exception:
+        log.exception("could not record the state of a daily post")
 
 
 def _open_in_bot(
