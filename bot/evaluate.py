@@ -29,14 +29,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.brain import Brain
 from bot.dialogue import TOPIC_TURNS, Topic
+from bot.knowledge import KnowledgeBase
 from bot.reply import Reply, html_to_plain
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -331,12 +333,55 @@ def load_cases(path: Path) -> list[Case]:
 # -- asking -----------------------------------------------------------------------------------
 
 
-def score(case: Case, reply: Reply) -> Outcome:
+def score(case: Case, reply: Reply, names: Mapping[str, tuple[str, ...]] = {}) -> Outcome:
+    """``names``: the Khmer names of the knowledge base's English ones (see
+    :func:`khmer_names`), so that a reply in Khmer saying "ហាណូយ" states "Hanoi"."""
     predicted = (reply.intent or OUT_OF_SCOPE) if reply.answered else OUT_OF_SCOPE
     plain = fold(html_to_plain(reply.text))
     special = not case.intents
-    missing = tuple("|".join(f) for f in case.expect if not has_fact(plain, f, special=special))
+    missing = tuple(
+        "|".join(f)
+        for f in case.expect
+        if not has_fact(
+            plain, (*f, *(km for a in f for km in _in_khmer(a, names))), special=special
+        )
+    )
     return Outcome(case, predicted, reply.answered, reply.confidence, missing, plain)
+
+
+_DAY_MONTH = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+)$|^([a-z]+) (\d{1,2})(?:st|nd|rd|th)?$"
+)
+
+
+def _in_khmer(alternative: str, names: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The Khmer forms of an expected name, or of a day and month ("1 March": ថ្ងៃទី1 ខែមីនា)."""
+    wanted = fold(alternative)
+    dated = _DAY_MONTH.match(wanted)
+    if dated:
+        day, month = (dated[1], dated[2]) if dated[1] else (dated[4], dated[3])
+        return tuple(f"ថ្ងៃទី{day} ខែ{km}" for km in names.get(month, ()))
+    return names.get(wanted, ())
+
+
+def khmer_names(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Each English name of a partner, country, city or group, and each month, folded, with
+    its Khmer names: a label written in English ("Hanoi", "November") is stated by a Khmer
+    reply that names the same thing in Khmer."""
+    found: dict[str, set[str]] = defaultdict(set)
+    records: list[Any] = [*kb.partners.values(), *kb.non_partners.values(), *kb.cities.values()]
+    records += list(kb.groups.values())
+    for record in records:
+        khmer = record.name.get("km")
+        if khmer and khmer != record.name.en:
+            for english in (record.name.en, *(a for a in record.aliases if a.isascii())):
+                found[fold(english)].add(fold(khmer))
+    months = zip(
+        kb.message("months", "en").split(), kb.message("months", "km").split(), strict=False
+    )
+    for english, khmer in months:
+        found[fold(english)].add(fold(khmer))
+    return {english: tuple(sorted(khmer)) for english, khmer in found.items()}
 
 
 def evaluate(brain: Brain, cases: Iterable[Case], lang: str | None = "en") -> Report:
@@ -345,6 +390,7 @@ def evaluate(brain: Brain, cases: Iterable[Case], lang: str | None = "en") -> Re
     from bot.language import choose_language
 
     report = Report()
+    names = khmer_names(brain.kb)
     topics: dict[str, list[Topic]] = {}
     for case in cases:
         context = topics.setdefault(case.conversation, []) if case.conversation else []
@@ -352,5 +398,5 @@ def evaluate(brain: Brain, cases: Iterable[Case], lang: str | None = "en") -> Re
         reply = brain.answer(case.question, reply_lang, context[-TOPIC_TURNS:])
         if case.conversation and isinstance(reply.topic, Topic):
             context.append(reply.topic)
-        report.outcomes.append(score(case, reply))
+        report.outcomes.append(score(case, reply, names))
     return report

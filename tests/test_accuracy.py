@@ -92,3 +92,17 @@ def test_a_turn_that_expects_nothing_is_out_of_scope(tmp_path: Path) -> None:
     assert (second.kind, second.in_scope) == ("out_of_scope", False)
     report = evaluate(default_brain(), [first, second])
     assert [o.right for o in report.outcomes] == [True, True]
+
+
+def test_a_name_expected_in_english_is_stated_by_its_khmer_name() -> None:
+    """Labels written in English ("Hanoi", "1 March") are stated by a Khmer reply that gives
+    the knowledge base's Khmer name or the Khmer date; a reply that names neither is not."""
+    from bot.evaluate import Case, khmer_names, score
+    from bot.reply import Reply
+
+    names = khmer_names(default_brain().kb)
+    case = Case("asem5 tver nov na", expect=(("Hanoi",), ("1 March",)))
+    right = Reply("ASEM5 នៅ ហាណូយ ... ថ្ងៃទី1 ខែមីនា", answered=True)
+    wrong = Reply("ASEM5 នៅ បាងកក ... ថ្ងៃទី1 ខែមេសា", answered=True)
+    assert score(case, right, names).right
+    assert score(case, wrong, names).missing == ("Hanoi", "1 March")

@@ -18,12 +18,12 @@ PUBLIC = Path(__file__).parent / "devset" / "public"
 
 # file: (in scope answered right, out of scope declined, in scope answered wrong at most)
 FLOORS = {
-    "khmer-script.yaml": (0.83, 0.95, 0.08),
-    "khmer-latin.yaml": (0.88, 0.96, 0.06),
+    "khmer-script.yaml": (0.84, 0.95, 0.08),
+    "khmer-latin.yaml": (0.91, 0.96, 0.05),
     # written blind on 2026-12-02; first measured at 80.8% / 11.0% wrong and 61.2% / 26.5%
     # wrong (many of the latter are labels in English only, where the reply is in Khmer)
     "khmer-script-d.yaml": (0.80, 0.99, 0.11),
-    "khmer-latin-d.yaml": (0.67, 0.99, 0.23),
+    "khmer-latin-d.yaml": (0.73, 0.99, 0.17),
 }
 
 
