@@ -87,6 +87,7 @@ CLAIMABLE = frozenset(
 )  # fmt: skip
 """Kinds a yes/no question may claim of what it asks about ("was ASEM3 in Seoul?")."""
 CLAIMABLE_FLAGS = frozenset({"founding", "newest"})
+FORMATS = frozenset({"virtual", "in_person"})  # flags that claim how a meeting met
 
 
 SUBSTITUTING = frozenset({"same", "one", "ones"})  # "same for FMMs", "and the 2008 one"
@@ -724,10 +725,12 @@ class Brain:
         for kind, value in slots:
             if kind in CLAIMABLE and kind not in subjects:
                 claims.add((kind, value))
+        flags = self.nlu[parse.lang].normalise.flags
         for word in parse.words:
-            flag = self.nlu[parse.lang].normalise.flags.get(word)
-            if flag in CLAIMABLE_FLAGS:
-                claims.add(("flag", flag))
+            if flags.get(word) in CLAIMABLE_FLAGS:
+                claims.add(("flag", flags[word]))
+        if "meeting" in named:  # how it met, from the words as typed ("online", not stemmed)
+            claims |= {("format", flags[t]) for t in parse.tokens if flags.get(t) in FORMATS}
         return claims
 
     def _verdict(self, parse: Parse, reply: Reply, slots: tuple[tuple[str, str], ...]) -> str:

@@ -408,3 +408,13 @@ def test_the_first_summit_a_partner_attended_is_the_one_it_joined_at(brain: Brai
         "<b>ASEM7</b>"
     )
     assert brain.answer("which summit did australia first attend").text.startswith("<b>ASEM8</b>")
+
+
+def test_how_a_meeting_met_is_checked_in_a_yes_or_no_question() -> None:
+    """ASEM13 met by videoconference, ASEM5 in person: the claim is checked, both ways."""
+    brain = default_brain()
+    assert brain.answer("asem 13 - was it in person?").plain.startswith("No.")
+    assert brain.answer("was asem13 online?").plain.startswith("Yes.")
+    assert brain.answer("was asem5 online?").plain.startswith("No.")
+    assert brain.answer("was asem5 held in person").plain.startswith("Yes.")
+    assert brain.answer("ASEM13ធ្វើតាមអនឡាញមែនទេ", "km").verdict == "yes"

@@ -55,8 +55,7 @@ def meeting_facts(kb: KnowledgeBase, meeting: MeetingRef) -> Facts:
         region = kb.partner_region(country)
         if region:
             facts.add(("region", region))
-    if record.format == "virtual":
-        facts.add(("format", "virtual"))
+    facts.add(("format", record.format))  # "was it in person?", "was ASEM13 online?"
     facts.add(("start", meeting.start.strftime("%Y%m%d")))  # "before the 2008 summit?"
     return frozenset(facts | day_facts(meeting.start, meeting.end, meeting.precision))
 
