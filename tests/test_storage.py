@@ -265,12 +265,14 @@ def test_settings_round_trip_and_survive_a_restart(tmp_path: Path, clock: Clock)
         storage.set_language(5, "private", "en")
     with Storage.open(tmp_path, clock=clock) as storage:
         assert storage.chat(-100123) == ChatSettings(
-            -100123, "supergroup", "km", subscribed=False, auto_answer=True
+            -100123, "supergroup", "km", subscribed=False, auto_answer=True, lang_chosen=True
         )
         storage.set_auto_answer(-100123, "supergroup", False)
         assert not storage.chat(-100123).auto_answer
         assert storage.chat(-100123).lang == "km"
-        assert storage.chat(5) == ChatSettings(5, "private", "en")
+        assert storage.chat(5) == ChatSettings(5, "private", "en", lang_chosen=True)
+        storage.set_subscribed(6, "private", True)  # a row, but no language chosen
+        assert not storage.chat(6).lang_chosen
 
 
 def test_settings_reject_nonsense_labels(storage: Storage) -> None:
