@@ -1925,6 +1925,13 @@ class FakeBotApi:
             message["edit_date"] = int(time.time())
             return self.push_update({"edited_message": message})
 
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """Someone (an admin, the user) deletes a message: it can no longer be edited."""
+        with self._cond:
+            if self._messages.pop((chat_id, message_id), None) is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            self._deleted.add((chat_id, message_id))
+
     def channel_post(
         self, chat_id: int, text: str, *, title: str | None = None, username: str | None = None
     ) -> dict[str, Any]:

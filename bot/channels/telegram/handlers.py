@@ -379,9 +379,10 @@ async def _think_about(
     )
     if auto and not _sure_about_asem(reply):
         return None  # unsure, small talk or not about ASEM: say nothing, log nothing
+    chatter = _declined(reply) or (reply.intent or "").startswith(SMALLTALK)
+    if is_group(chat) and chatter and not _asks(svc.brain, text, lang):
+        return None  # "lol", "👍", "thanks": nothing to answer in a group, nothing to log
     if is_group(chat) and _declined(reply):
-        if not _asks(svc.brain, text, lang):
-            return None  # "lol", "👍", "nice": nothing to answer, nothing worth logging
         svc.questions.add(chat.type if chat else Chat.GROUP, lang, reply, text)
         return _short_decline(svc, lang), lang
     svc.questions.add(chat.type if chat else Chat.PRIVATE, lang, reply, text)
