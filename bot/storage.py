@@ -1130,7 +1130,7 @@ class Storage:
             deleted += db.execute("DELETE FROM daily_posts WHERE day < ?", (before_day,)).rowcount
             answers_before = _epoch(_as_utc(self._clock()) - timedelta(days=ANSWERS_KEPT_DAYS))
             deleted += db.execute(
-                "DELETE FROM sent_answers WHERE sent_at < ?", (min(before, answers_before),)
+                "DELETE FROM sent_answers WHERE sent_at < ?", (max(before, answers_before),)
             ).rowcount
         if deleted:
             logger.info("purged %d rows older than %d days", deleted, retention_days)
