@@ -42,6 +42,13 @@ def test_topics_keep_the_last_turns_and_expire() -> None:
     assert len(topics) == 0  # an expired conversation is forgotten
 
 
+def test_a_topic_talked_of_again_is_kept_once() -> None:
+    topics = ChatTopics(Clock())
+    for n in (1, 2, 1):
+        topics.add(7, topic(n))
+    assert topics.context(7) == [topic(2), topic(1)]
+
+
 def test_topics_are_bounded_over_conversations() -> None:
     topics = ChatTopics(Clock(), size=2)
     for key in (1, 2, 3):

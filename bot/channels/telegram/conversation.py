@@ -70,7 +70,9 @@ class ChatTopics:
     def add(self, key: Hashable, topic: object) -> None:
         if not isinstance(topic, Topic):
             return
-        kept = self._talks.get(key) or ()
+        # a topic talked of again moves to the end: the context holds distinct topics (and a
+        # question asked twice meets the same context, so its reply is remembered)
+        kept = tuple(entry for entry in self._talks.get(key) or () if entry[1] != topic)
         self._talks.put(key, (*kept, (self.clock(), topic))[-TOPIC_TURNS:])
 
     def __len__(self) -> int:
