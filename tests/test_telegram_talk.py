@@ -276,6 +276,12 @@ async def test_autoanswer_with_privacy_mode_off(fake_api: FakeBotApi, start_bot:
             c for c in fake_api.calls("getChatMember") if c.params["user_id"] == fake_api.bot_id
         ]
         assert own == []  # getMe already said so
+        # Unasked, a follow-up is not read in the member's context: the bot stays out of it.
+        asked = await ask(fake_api, group, "@asem_test_bot where was ASEM5 held?", user_id=ADMIN)
+        assert "Hanoi" in asked["text"]
+        await quiet(fake_api, group, "and the one after that?", user_id=ADMIN)
+        unasked = await ask(fake_api, group, "Where was ASEM6 held?", user_id=ADMIN)
+        assert "Helsinki" in unasked["text"]  # a clear question is still answered unasked
 
 
 async def test_five_members_at_once_are_answered_at_telegrams_pace(

@@ -371,7 +371,10 @@ async def _think_about(
     if auto and not (settings and settings.auto_answer):
         return None  # an ordinary group message: not for the bot
     lang = language(update, svc, settings, text)
-    topics = tuple(t for t in await _context_of(update, context) if t != leave_out)
+    # Unasked (auto-answer), a message is read alone: "who hosted it?" between members is
+    # not the bot's to bend towards what someone asked it before.
+    found = () if auto else await _context_of(update, context)
+    topics = tuple(t for t in found if t != leave_out)
     # "ASEM5?" and "asem 5" alike; a reply read in a context is remembered under that context
     key = ("answer", *svc.brain.question_key(text, lang), *topics)
     reply = await ask_brain(
