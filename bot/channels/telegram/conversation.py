@@ -51,11 +51,11 @@ class ChatTopics:
         self, clock: Clock = time.monotonic, size: int = CONVERSATIONS_REMEMBERED
     ) -> None:
         self.clock = clock
-        self._talks = Memo(size)
+        self._talks: Memo[Hashable, tuple[tuple[float, Topic], ...]] = Memo(size)
 
     def context(self, key: Hashable) -> list[Topic]:
         """The conversation's recent topics, the latest last."""
-        kept: tuple[tuple[float, Topic], ...] | None = self._talks.get(key)
+        kept = self._talks.get(key)
         if not kept:
             return []
         now = self.clock()
@@ -101,8 +101,8 @@ class AnswerBook:
 
     def __init__(self, storage: Any = None, size: int = ANSWERS_REMEMBERED) -> None:
         self.storage = storage
-        self._by_message = Memo(size)  # (chat, answer message) -> Sent
-        self._by_question = Memo(size)  # (chat, question message) -> Sent
+        self._by_message: Memo[tuple[int, int], Sent] = Memo(size)  # by the answer's message
+        self._by_question: Memo[tuple[int, int], Sent] = Memo(size)  # by the question's
         self.pending: list[Sent] = []
 
     def note(
@@ -193,7 +193,7 @@ class Askers:
     """Who asked each recent answer in a group (memory only)."""
 
     def __init__(self, size: int = ASKERS_REMEMBERED) -> None:
-        self._asked = Memo(size)
+        self._asked: Memo[tuple[int, int], int] = Memo(size)
 
     def note(self, chat_id: int, message_id: int, user_id: int | None) -> None:
         if user_id is not None:
@@ -208,7 +208,7 @@ class AdminCache:
 
     def __init__(self, clock: Clock = time.monotonic, size: int = ADMINS_REMEMBERED) -> None:
         self.clock = clock
-        self._known = Memo(size)
+        self._known: Memo[tuple[int, int], tuple[float, bool]] = Memo(size)
 
     def get(self, chat_id: int, user_id: int) -> bool | None:
         found: tuple[float, bool] | None = self._known.get((chat_id, user_id))

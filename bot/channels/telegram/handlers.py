@@ -131,7 +131,7 @@ def _note(
     state = talk(context)
     asker = asker or update.effective_user
     nlu = services(context).brain.nlu.get(lang)
-    vocabulary = getattr(nlu.normalise, "vocabulary", frozenset()) if nlu else frozenset()
+    vocabulary: frozenset[str] = nlu.normalise.vocabulary if nlu else frozenset()
     state.answers.note(chat.id, message_id, question_id, reply.topic, vocabulary)
     state.topics.add(talk_key(chat, asker), reply.topic)
     if is_group(chat) and asker is not None:

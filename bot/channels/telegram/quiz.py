@@ -45,6 +45,7 @@ from bot.campaign.links import LinkError, deep_link
 from bot.campaign.quiz import QuizMaker, QuizQuestion
 from bot.channels.telegram.runtime import (
     CampaignOptions,
+    ChatSettingsLike,
     Memo,
     Services,
     chat_language,
@@ -265,7 +266,7 @@ async def _react(
 
 def _score(
     svc: Services, storage: Storage, poll_id: str, option_ids: list[int]
-) -> tuple[Scored | None, object]:
+) -> tuple[Scored | None, ChatSettingsLike | None]:
     """The scored answer and its chat's settings, in one worker-thread hop."""
     scored = storage.score_poll_answer(poll_id, option_ids)
     settings = svc.read_chat_settings(scored.chat_id) if scored is not None else None

@@ -359,7 +359,7 @@ def chosen_language(settings: ChatSettingsLike | None) -> str | None:
     """The language the chat chose, or None when it chose none (the stored default)."""
     if settings is None:
         return None
-    return settings.lang if getattr(settings, "lang_chosen", settings.lang != "en") else None
+    return settings.lang if settings.lang_chosen else None
 
 
 async def chat_language(update: Update, svc: Services, text: str | None = None) -> str:
