@@ -252,6 +252,8 @@ async def test_autoanswer_says_what_privacy_mode_hides(
         hidden = await ask(fake_api, group, "/autoanswer on", user_id=ADMIN)
         assert "/setprivacy" in hidden["text"] and "@asem_test_bot" in hidden["text"]
         assert "BotFather" in hidden["text"]
+        status = await ask(fake_api, group, "/autoanswer", user_id=MEMBER)  # asked how it is
+        assert "/setprivacy" in status["text"]
         # The bot as an admin of the group sees everything: a plain confirmation.
         fake_api.set_admins(group, [ADMIN, fake_api.bot_id])
         seen = await ask(fake_api, group, "/autoanswer on", user_id=ADMIN)

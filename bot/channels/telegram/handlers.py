@@ -227,7 +227,11 @@ async def autoanswer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     wanted = (context.args[0].lower() if context.args else "").strip()
     if wanted not in ("on", "off"):
         settings = await svc.chat_settings(chat)
-        await say(update, context, AUTOANSWER_USAGE[bool(settings and settings.auto_answer)])
+        on = bool(settings and settings.auto_answer)
+        if on and not await sees_group_messages(context.bot, chat.id):
+            await say(update, context, AUTOANSWER_UNSEEN, name=context.bot.username or "")
+        else:
+            await say(update, context, AUTOANSWER_USAGE[on])
     elif not await is_chat_admin(update, context):
         await say(update, context, ONLY_GROUP_ADMINS)
     elif not await think(context, None, lambda: _store_auto_answer(svc, chat, wanted == "on")):
