@@ -6,6 +6,7 @@ Each test runs the real Application against the fake Bot API server, with a real
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -372,3 +373,35 @@ async def test_language_is_chosen_with_buttons_and_kept(
         assert storage.chat(group).lang == "km"
     with Storage.open(tmp_path / "data") as reopened:
         assert reopened.chat(USER).lang == "km" and reopened.chat(OTHER).lang == "en"
+
+
+# -- the quiz after a restart -------------------------------------------------------------------
+
+
+async def test_a_quiz_answered_after_a_restart_still_gets_its_reaction(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, tmp_path: Path
+) -> None:
+    async with start_bot(env=NO_LIMIT, campaign=True):
+        sent = await ask(fake_api, USER, "/quiz")
+        poll = sent["poll"]
+        for _ in range(500):  # the poll is recorded in a worker thread after it is sent
+            if storage.poll(poll["id"]) is not None:
+                break
+            await asyncio.sleep(0.01)
+    with Storage.open(tmp_path / "data") as reopened:
+        assert reopened.poll(poll["id"]) is not None
+        async with start_bot(env=NO_LIMIT, campaign=True, storage=reopened):
+            right = poll["correct_option_ids"][0]
+            mark = fake_api.mark()
+            fake_api.poll_answer(poll["id"], USER, [(right + 1) % len(poll["options"])])
+            reaction = await fake_api.wait_for_message(USER, after=mark)
+            assert reaction["text"].startswith("❌ Not quite")
+            assert poll["options"][right]["text"] in reaction["text"]
+            assert "0 right of 1" in reaction["text"]
+            # Next question: a new poll, and the button is gone from the reaction.
+            mark = fake_api.mark()
+            query = fake_api.press_button(reaction, "q:next")
+            new = await fake_api.wait_for_message(USER, after=mark)
+            assert new["poll"]["id"] != poll["id"]
+            assert fake_api.callback_answer(query) is not None
+            assert fake_api.keyboard(USER, reaction["message_id"]) == []

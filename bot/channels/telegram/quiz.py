@@ -72,6 +72,7 @@ SCORE = msg("tg_score")
 NO_SCORE = msg("tg_score_none")
 RIGHT = msg("tg_quiz_right")
 WRONG = msg("tg_quiz_wrong")
+WRONG_ALONE = msg("tg_quiz_wrong_alone")
 TALLY = msg("tg_quiz_tally")
 STREAK = msg("tg_quiz_streak")
 CHAT_SCORE = msg("tg_quiz_chat_score")
@@ -282,11 +283,11 @@ def _remake(svc: Services, state: QuizState, key: str, lang: str) -> QuizQuestio
 
 def _reaction(svc: Services, lang: str, scored: Scored, question: QuizQuestion | None) -> str:
     """Right or wrong with the explanation, the streak, the chat's score (HTML)."""
-    verdict = svc.message(RIGHT if scored.right else WRONG, lang)
-    answer = question.answer if question else ""
-    first = verdict.format(
-        text=esc(answer), description=esc(question.explanation if question else "")
-    )
+    if question is None:  # the question is gone from the knowledge base: the verdict alone
+        first = svc.message(RIGHT if scored.right else WRONG_ALONE, lang).format(description="")
+    else:
+        verdict = svc.message(RIGHT if scored.right else WRONG, lang)
+        first = verdict.format(text=esc(question.answer), description=esc(question.explanation))
     return "\n".join([first.strip(), *_score_lines(svc, lang, scored)])
 
 
@@ -332,7 +333,7 @@ async def _group_reaction(
             .format(
                 count=tally[2],
                 total=tally[1],
-                text=esc(question.answer if question else ""),
+                text=esc(question.answer if question else "?"),
                 description=esc(question.explanation if question else ""),
             )
             .strip(),
