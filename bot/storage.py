@@ -18,6 +18,11 @@ What is stored
       told it arrived and emptied to its id once handled. The content stays only until the
       update is handled (after a crash: until the next start handles it, at most a day); the
       ids until Telegram has been told, at most two days.
+    * ``sent_answers``: per chat, the bot's answer messages: which question message each
+      answered and what it was about (a :class:`bot.dialogue.Topic` in its text form: intent,
+      ids of the records named, and the knowledge base's own words of the question), so a
+      reply to an answer is read in its context and an edited question edits its answer.
+      The last ANSWERS_PER_CHAT per chat, for ANSWERS_KEPT_DAYS. Never the text of either.
     * ``question_log``: one row per question asked: time, chat type, language, best intent,
       confidence and whether it was answered. The question *text* only for questions the bot
       declined or was unsure of (cut to 500 characters), so they can be answered in a later
@@ -101,7 +106,14 @@ UPDATE_MAX_AGE = 24 * 3600
 _BUSY_TIMEOUT_MS = 5000
 _LABEL_CHARS = 32  # chat types, language codes, intents and quiz keys are short identifiers
 _EPOCH_MIN = -(2**63)
-_CHAT_SETTINGS = frozenset({"lang", "subscribed", "auto_answer"})
+_CHAT_SETTINGS = frozenset({"lang", "lang_chosen", "subscribed", "auto_answer"})
+
+ANSWERS_PER_CHAT = 500
+"""Sent answers remembered per chat (for replies to them and edits of their questions); the
+oldest go first."""
+ANSWERS_KEPT_DAYS = 7
+"""Sent answers older than this are forgotten: a reply to a week-old answer starts afresh."""
+MAX_TOPIC_CHARS = 1000
 
 # Each entry migrates the schema from version i to i + 1, in its own transaction. Append new
 # entries; never edit one that has shipped, since databases in the field have already run it.
@@ -173,6 +185,25 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE daily_posts ADD COLUMN state TEXT NOT NULL DEFAULT 'sent' "
         "CHECK (state IN ('claimed', 'sending', 'sent', 'unsure', 'refused'))",
     ),
+    # 3: what each sent answer was about (reply context, edited questions), a chat's chosen
+    # language told apart from the default, and quiz streaks.
+    (
+        """CREATE TABLE sent_answers (
+            chat_id     INTEGER NOT NULL,
+            message_id  INTEGER NOT NULL,
+            question_id INTEGER,
+            topic       TEXT,
+            sent_at     INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, message_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX sent_answers_question ON sent_answers (chat_id, question_id)",
+        "CREATE INDEX sent_answers_sent ON sent_answers (sent_at)",
+        "ALTER TABLE chats ADD COLUMN lang_chosen INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (lang_chosen IN (0, 1))",
+        # before this version a language other than the default could only have been chosen
+        "UPDATE chats SET lang_chosen = 1 WHERE lang <> 'en'",
+        "ALTER TABLE quiz_scores ADD COLUMN streak INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -190,6 +221,7 @@ class ChatSettings:
     lang: str = DEFAULT_LANGUAGE
     subscribed: bool = False
     auto_answer: bool = False
+    lang_chosen: bool = False  # ``lang`` was chosen (/language), not the default
 
 
 @dataclass(frozen=True)
@@ -209,6 +241,31 @@ class Score:
 
     answered: int = 0
     correct: int = 0
+    streak: int = 0  # right answers in a row, the latest last
+
+
+@dataclass(frozen=True)
+class PollAnswer:
+    """One scored answer to a quiz poll: the poll's chat and question, whether it was right,
+    and the chat's score after it."""
+
+    chat_id: int
+    key: str
+    correct_option: int
+    right: bool
+    score: Score
+
+
+@dataclass(frozen=True)
+class SentAnswer:
+    """One of the bot's answer messages: the question message it answered (if known) and
+    what it was about (``Topic.encode()``, if anything)."""
+
+    chat_id: int
+    message_id: int
+    question_id: int | None
+    topic: str | None
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -615,13 +672,16 @@ class Storage:
         """The chat's settings, or the defaults for a chat never stored."""
         with self._reading() as db:
             row = db.execute(
-                "SELECT chat_type, lang, subscribed, auto_answer FROM chats WHERE chat_id = ?",
+                "SELECT chat_type, lang, subscribed, auto_answer, lang_chosen FROM chats "
+                "WHERE chat_id = ?",
                 (chat_id,),
             ).fetchone()
         if row is None:
             return ChatSettings(chat_id=chat_id)
-        chat_type, lang, subscribed, auto_answer = row
-        return ChatSettings(chat_id, chat_type, lang, bool(subscribed), bool(auto_answer))
+        chat_type, lang, subscribed, auto_answer, chosen = row
+        return ChatSettings(
+            chat_id, chat_type, lang, bool(subscribed), bool(auto_answer), bool(chosen)
+        )
 
     def _upsert_chat(
         self, db: sqlite3.Connection, chat_id: int, chat_type: str, column: str, value: object
@@ -642,6 +702,7 @@ class Storage:
         chat_type, lang = _label(chat_type, "chat_type"), _label(lang, "lang")
         with self._writing() as db:
             self._upsert_chat(db, chat_id, chat_type, "lang", lang)
+            self._upsert_chat(db, chat_id, chat_type, "lang_chosen", 1)
 
     def set_subscribed(self, chat_id: int, chat_type: str, subscribed: bool) -> bool:
         """Subscribe or unsubscribe the chat to the daily post; True if that changed anything."""
@@ -671,7 +732,8 @@ class Storage:
         records. The question log holds no chat id, so nothing there points to it.
         """
         with self._writing() as db:
-            for table in ("chats", "quiz_seen", "polls", "quiz_scores", "daily_posts"):
+            tables = ("chats", "quiz_seen", "polls", "quiz_scores", "daily_posts", "sent_answers")
+            for table in tables:
                 db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
         logger.info("forgot chat %d", chat_id)
 
@@ -726,30 +788,101 @@ class Storage:
         lets each user answer a quiz poll once. An empty ``option_ids`` (a retracted vote,
         which quiz polls do not allow) is not counted and returns False.
         """
+        scored = self.score_poll_answer(poll_id, option_ids)
+        return None if scored is None else scored.right
+
+    def score_poll_answer(self, poll_id: str, option_ids: list[int]) -> PollAnswer | None:
+        """As :meth:`record_poll_answer`, with the poll's chat, question and the chat's score
+        after the answer (a right answer adds to the streak, a wrong one ends it)."""
         with self._writing() as db:
             row = db.execute(
-                "SELECT chat_id, correct_option FROM polls WHERE poll_id = ?", (poll_id,)
+                "SELECT chat_id, quiz_key, correct_option FROM polls WHERE poll_id = ?",
+                (poll_id,),
             ).fetchone()
             if row is None:
                 return None
-            chat_id, correct_option = row
-            if not option_ids:
-                return False
-            right = list(option_ids) == [correct_option]
-            db.execute(
-                "INSERT INTO quiz_scores (chat_id, answered, correct) VALUES (?, 1, ?) "
-                "ON CONFLICT (chat_id) DO UPDATE SET answered = answered + 1, "
-                "correct = correct + excluded.correct",
-                (chat_id, int(right)),
-            )
-        return right
+            chat_id, key, correct_option = row
+            right = bool(option_ids) and list(option_ids) == [correct_option]
+            if option_ids:
+                db.execute(
+                    "INSERT INTO quiz_scores (chat_id, answered, correct, streak) "
+                    "VALUES (?, 1, ?, ?) "
+                    "ON CONFLICT (chat_id) DO UPDATE SET answered = answered + 1, "
+                    "correct = correct + excluded.correct, "
+                    "streak = CASE WHEN excluded.correct = 1 THEN streak + 1 ELSE 0 END",
+                    (chat_id, int(right), int(right)),
+                )
+            score = db.execute(
+                "SELECT answered, correct, streak FROM quiz_scores WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+        return PollAnswer(chat_id, key, correct_option, right, Score(*score) if score else Score())
 
     def chat_score(self, chat_id: int) -> Score:
         with self._reading() as db:
             row = db.execute(
-                "SELECT answered, correct FROM quiz_scores WHERE chat_id = ?", (chat_id,)
+                "SELECT answered, correct, streak FROM quiz_scores WHERE chat_id = ?", (chat_id,)
             ).fetchone()
         return Score(*row) if row else Score()
+
+    # -- sent answers: reply context and edited questions ----------------------------------------
+
+    def remember_answers(
+        self, answers: Iterable[tuple[int, int, int | None, str | None, datetime | None]]
+    ) -> None:
+        """Remember answer messages: ``(chat_id, message_id, question_id, topic, sent_at)``
+        each (``sent_at`` None: now). A message remembered again is updated (an answer edited
+        to show something else). Each chat keeps its last ANSWERS_PER_CHAT."""
+        rows = [
+            (
+                chat_id,
+                message_id,
+                question_id,
+                topic[:MAX_TOPIC_CHARS] if topic else None,
+                _epoch(sent_at) if sent_at is not None else self._now(),
+            )
+            for chat_id, message_id, question_id, topic, sent_at in answers
+        ]
+        if not rows:
+            return
+        with self._writing() as db:
+            db.executemany(
+                "INSERT INTO sent_answers (chat_id, message_id, question_id, topic, sent_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET "
+                "question_id = COALESCE(excluded.question_id, question_id), "
+                "topic = excluded.topic, sent_at = excluded.sent_at",
+                rows,
+            )
+            for chat_id in {row[0] for row in rows}:
+                db.execute(
+                    "DELETE FROM sent_answers WHERE chat_id = ? AND message_id NOT IN "
+                    "(SELECT message_id FROM sent_answers WHERE chat_id = ? "
+                    "ORDER BY sent_at DESC, message_id DESC LIMIT ?)",
+                    (chat_id, chat_id, ANSWERS_PER_CHAT),
+                )
+
+    def sent_answer(self, chat_id: int, message_id: int) -> SentAnswer | None:
+        """The answer message ``message_id`` of the chat, if remembered."""
+        return self._sent_answer("message_id", chat_id, message_id)
+
+    def answer_to_question(self, chat_id: int, question_id: int) -> SentAnswer | None:
+        """The latest answer to the question message ``question_id`` of the chat, if any."""
+        return self._sent_answer("question_id", chat_id, question_id)
+
+    def _sent_answer(self, column: str, chat_id: int, value: int) -> SentAnswer | None:
+        if column not in ("message_id", "question_id"):
+            raise ValueError(f"not a sent-answer key: {column!r}")
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT message_id, question_id, topic, sent_at FROM sent_answers "
+                f"WHERE chat_id = ? AND {column} = ? ORDER BY sent_at DESC LIMIT 1",
+                (chat_id, value),
+            ).fetchone()
+        if row is None:
+            return None
+        message_id, question_id, topic, sent_at = row
+        return SentAnswer(
+            chat_id, message_id, question_id, topic, datetime.fromtimestamp(sent_at, UTC)
+        )
 
     # -- daily post bookkeeping ------------------------------------------------------------------
 
@@ -981,7 +1114,8 @@ class Storage:
             db.execute(_INSERT_QUESTION, row)
 
     def purge(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
-        """Delete log rows, quiz polls and daily-post records older than ``retention_days``.
+        """Delete log rows, quiz polls and daily-post records older than ``retention_days``,
+        and sent answers older than that or ANSWERS_KEPT_DAYS, whichever is sooner.
 
         Returns how many rows went. Settings, scores and quiz rotation are kept: they are
         the chat's state, not a log.
@@ -994,6 +1128,10 @@ class Storage:
             deleted = db.execute("DELETE FROM question_log WHERE at < ?", (before,)).rowcount
             deleted += db.execute("DELETE FROM polls WHERE created_at < ?", (before,)).rowcount
             deleted += db.execute("DELETE FROM daily_posts WHERE day < ?", (before_day,)).rowcount
+            answers_before = _epoch(_as_utc(self._clock()) - timedelta(days=ANSWERS_KEPT_DAYS))
+            deleted += db.execute(
+                "DELETE FROM sent_answers WHERE sent_at < ?", (max(before, answers_before),)
+            ).rowcount
         if deleted:
             logger.info("purged %d rows older than %d days", deleted, retention_days)
         return deleted

@@ -20,11 +20,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.storage import (
+    _MIGRATIONS,
+    ANSWERS_KEPT_DAYS,
+    ANSWERS_PER_CHAT,
     DB_FILENAME,
     MAX_QUESTION_CHARS,
     SCHEMA_VERSION,
     ChatSettings,
     Score,
+    SentAnswer,
     Storage,
     StorageError,
     group_questions,
@@ -265,12 +269,14 @@ def test_settings_round_trip_and_survive_a_restart(tmp_path: Path, clock: Clock)
         storage.set_language(5, "private", "en")
     with Storage.open(tmp_path, clock=clock) as storage:
         assert storage.chat(-100123) == ChatSettings(
-            -100123, "supergroup", "km", subscribed=False, auto_answer=True
+            -100123, "supergroup", "km", subscribed=False, auto_answer=True, lang_chosen=True
         )
         storage.set_auto_answer(-100123, "supergroup", False)
         assert not storage.chat(-100123).auto_answer
         assert storage.chat(-100123).lang == "km"
-        assert storage.chat(5) == ChatSettings(5, "private", "en")
+        assert storage.chat(5) == ChatSettings(5, "private", "en", lang_chosen=True)
+        storage.set_subscribed(6, "private", True)  # a row, but no language chosen
+        assert not storage.chat(6).lang_chosen
 
 
 def test_settings_reject_nonsense_labels(storage: Storage) -> None:
@@ -783,4 +789,80 @@ def test_a_version_1_database_keeps_its_daily_posts_as_sent(tmp_path: Path) -> N
         assert storage.inbox_status().pending == 0
     with inspect(tmp_path) as db:
         assert db.execute("SELECT state FROM daily_posts").fetchall() == [("sent",)]
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+
+
+# -- sent answers, chosen languages, streaks (schema version 3) -----------------------------------
+
+
+def test_sent_answers_round_trip_bounded_and_purged(
+    storage: Storage, clock: Clock, tmp_path: Path
+) -> None:
+    storage.remember_answers([(-100, 10, 9, "meeting.place|meeting=summit_5|||", None)])
+    found = storage.sent_answer(-100, 10)
+    assert found == SentAnswer(-100, 10, 9, "meeting.place|meeting=summit_5|||", NOW)
+    assert storage.answer_to_question(-100, 9) == found
+    assert storage.sent_answer(-100, 9) is None and storage.sent_answer(-101, 10) is None
+    # The same message remembered again (edited to show another answer): updated, and the
+    # question it answers is kept.
+    storage.remember_answers([(-100, 10, None, "meeting.place|meeting=summit_6|||", None)])
+    assert storage.sent_answer(-100, 10).topic.endswith("summit_6|||")
+    assert storage.sent_answer(-100, 10).question_id == 9
+    # Each chat keeps its last ANSWERS_PER_CHAT.
+    rows = [
+        (-200, n, None, None, NOW - timedelta(seconds=ANSWERS_PER_CHAT + 10 - n))
+        for n in range(ANSWERS_PER_CHAT + 10)
+    ]
+    storage.remember_answers(rows)
+    with inspect(tmp_path) as db:
+        kept = [
+            n for (n,) in db.execute("SELECT message_id FROM sent_answers WHERE chat_id = -200")
+        ]
+    assert sorted(kept) == list(range(10, ANSWERS_PER_CHAT + 10))
+    assert storage.sent_answer(-100, 10) is not None  # other chats are not touched
+    # Older than ANSWERS_KEPT_DAYS: purged, whatever the retention.
+    clock.now = NOW + timedelta(days=ANSWERS_KEPT_DAYS, seconds=1)
+    assert storage.purge(90) == ANSWERS_PER_CHAT + 1
+    assert storage.sent_answer(-100, 10) is None
+    # A forgotten chat leaves none behind.
+    storage.remember_answers([(-300, 1, 1, None, None)])
+    storage.forget_chat(-300)
+    assert storage.sent_answer(-300, 1) is None
+
+
+def test_sent_answers_store_no_user(storage: Storage, tmp_path: Path) -> None:
+    storage.remember_answers([(5, 2, 1, "x||||", None)])
+    with inspect(tmp_path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sent_answers)")}
+    assert columns == {"chat_id", "message_id", "question_id", "topic", "sent_at"}
+
+
+def test_quiz_streak(storage: Storage) -> None:
+    storage.record_poll("p", -5, "k", 1)
+    assert storage.score_poll_answer("p", [1]).score == Score(1, 1, 1)
+    assert storage.score_poll_answer("p", [1]).score == Score(2, 2, 2)
+    scored = storage.score_poll_answer("p", [0])
+    assert scored is not None and not scored.right and scored.key == "k"
+    assert scored.score == Score(3, 2, 0) and scored.chat_id == -5
+    assert storage.score_poll_answer("p", []).score == Score(3, 2, 0)  # a retraction
+    assert storage.score_poll_answer("nope", [1]) is None
+    assert storage.chat_score(-5) == Score(3, 2, 0)
+
+
+def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
+    """A database from before version 3: a language other than English was chosen, so it is
+    marked chosen; English is the default and stays unchosen; scores get a streak of 0."""
+    path = tmp_path / DB_FILENAME
+    with sqlite3.connect(path) as db:
+        for statement in _MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO chats VALUES (1, 'private', 'km', 0, 0, 0, 0)")
+        db.execute("INSERT INTO chats VALUES (2, 'private', 'en', 1, 0, 0, 0)")
+        db.execute("INSERT INTO quiz_scores VALUES (1, 4, 3)")
+    with Storage.open(tmp_path) as storage:
+        assert storage.chat(1).lang_chosen and not storage.chat(2).lang_chosen
+        assert storage.chat(2).subscribed
+        assert storage.chat_score(1) == Score(4, 3, 0)
+    with inspect(tmp_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -101,6 +101,11 @@ def posts(api: FakeBotApi, after: int = 0) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
+def buttons_of(message: dict[str, Any]) -> list[str]:
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [button.get("callback_data") or button.get("url") for row in rows for button in row]
+
+
 def button_urls(message: dict[str, Any]) -> list[str]:
     rows = message.get("reply_markup", {}).get("inline_keyboard", [])
     return [button["url"] for row in rows for button in row if "url" in button]
@@ -166,13 +171,24 @@ async def test_quiz_rotation_answers_and_score(
         message = await ask(fake_api, "/quiz")
         await eventually(lambda: len(storage.quiz_seen(USER)) == 1)
         assert storage.poll(message["poll"]["id"]) is not None
-        # Two right answers and one wrong: the chat's score.
+        # Two right answers and one wrong: the chat's score, and a reaction to each.
+        mark = fake_api.mark()
         for number, (_, poll) in enumerate(asked):
             right = poll["correct_option_ids"][0]
             choice = right if number < 2 else (right + 1) % len(poll["options"])
             fake_api.poll_answer(poll["id"], USER, [choice])
+            [reaction] = await fake_api.wait_for("sendMessage", after=mark)
+            mark = fake_api.mark()
+            text = reaction.result["text"]
+            answer = poll["options"][right]["text"]
+            assert text.startswith("✅ Right!" if number < 2 else "❌ Not quite")
+            assert number < 2 or answer in text
+            assert ("2 right in a row" in text) == (number == 1)
+            assert f"{min(number + 1, 2)} right of {number + 1}" in text
+            assert buttons_of(reaction.result) == ["q:next"]
         await eventually(lambda: storage.chat_score(USER).answered == 3)
         assert storage.chat_score(USER).correct == 2
+        assert storage.chat_score(USER).streak == 0
         reply = await ask(fake_api, "/score")
         assert "2 right of 3" in reply["text"] and "67%" in reply["text"]
         fresh = await ask(fake_api, "/score", OTHER)
@@ -190,10 +206,25 @@ async def test_quiz_in_a_group_anyone_may_ask(
         assert poll["is_anonymous"] is False
         await eventually(lambda: storage.poll(poll["id"]) is not None)
         right = poll["correct_option_ids"][0]
+        mark = fake_api.mark()
         fake_api.poll_answer(poll["id"], MEMBER, [right])
         fake_api.poll_answer(poll["id"], ADMIN, [(right + 1) % len(poll["options"])])
         await eventually(lambda: storage.chat_score(GROUP).answered == 2)
         assert storage.chat_score(GROUP).correct == 1
+        # One reaction for the poll, edited by the second answer, not one per member.
+        [reaction] = await fake_api.wait_for("sendMessage", after=mark)
+        [edit] = await fake_api.wait_for("editMessageText", after=mark)
+        assert edit.params["message_id"] == reaction.result["message_id"]
+        assert reaction.result["text"].startswith("📊 1 of 1 right")
+        assert edit.result["text"].startswith("📊 1 of 2 right")
+        assert poll["options"][right]["text"] in edit.result["text"]
+        assert "1 right of 2 (50%)" in edit.result["text"]
+        # "Next question": a new poll, once, however many press it.
+        mark = fake_api.mark()
+        fake_api.press_button(reaction.result, "q:next", user_id=ADMIN)
+        nxt = await fake_api.wait_for_message(GROUP, after=mark)
+        assert nxt["poll"]["id"] != poll["id"]
+        await eventually(lambda: fake_api.keyboard(GROUP, reaction.result["message_id"]) == [])
         score = await in_group(fake_api, "/score", MEMBER)
         assert "50%" in score["text"]
 

@@ -91,7 +91,7 @@ async def test_a_bug_in_a_handler_is_logged_and_apologised_for(
             def __getattr__(self, name: str) -> object:
                 return getattr(real, name)
 
-            def answer(self, text: str, lang: str = "en") -> object:
+            def answer(self, text: str, lang: str = "en", context: object = ()) -> object:
                 raise RuntimeError("a bug with internals: /secret/path")
 
         svc.brain = Broken()  # type: ignore[assignment]

@@ -154,13 +154,31 @@ async def test_group_quiet_for_media_service_messages_and_channel_posts(
         assert fake_api.sent_messages(-1001000000999) == []
 
 
-async def test_group_start_menu_buttons_edit_in_place(
+async def test_group_buttons_edit_only_for_the_asker(
     fake_api: FakeBotApi, start_bot: StartBot
 ) -> None:
     group = -1001000000106
     async with start_bot(env=NO_LIMIT):
-        menu = await said(fake_api, group, "/start@asem_test_bot")
+        menu = await said(fake_api, group, "/start@asem_test_bot", user_id=ADMIN)
+        # Another member presses a button under it: the menu stays, the member gets a new
+        # message in reply to it and a polite pop-up.
         mark = fake_api.mark()
-        fake_api.press_button(menu, "a:asef.about", user_id=MEMBER)
+        query = fake_api.press_button(menu, "a:asef.about", user_id=MEMBER)
+        fresh = await fake_api.wait_for_message(group, after=mark)
+        assert "ASEF" in fresh["text"]
+        assert fresh["reply_to_message"]["message_id"] == menu["message_id"]
+        assert "someone else" in fake_api.callback_answer(query)["text"]
+        assert fake_api.calls("editMessageText", after=mark) == []
+        assert fake_api.get_message(group, menu["message_id"])["text"] == menu["text"]
+        # The member's own copy is theirs: their buttons there edit it in place.
+        mark = fake_api.mark()
+        fake_api.press_button(fresh, "a:menu", user_id=MEMBER)
+        [edit] = await fake_api.wait_for("editMessageText", after=mark)
+        assert edit.ok and edit.params["message_id"] == fresh["message_id"]
+        # The one who asked edits the menu in place.
+        mark = fake_api.mark()
+        fake_api.press_button(menu, "a:asef.about", user_id=ADMIN)
         [edit] = await fake_api.wait_for("editMessageText", after=mark)
         assert edit.ok and "ASEF" in edit.result["text"]
+        assert edit.params["message_id"] == menu["message_id"]
+        assert fake_api.calls("sendMessage", after=mark) == []

@@ -249,9 +249,9 @@ async def test_slow_answer_shows_typing(
             def __getattr__(self, name: str) -> Any:
                 return getattr(real, name)
 
-            def answer(self, text: str, lang: str = "en") -> Any:
+            def answer(self, text: str, lang: str = "en", context: Any = ()) -> Any:
                 time.sleep(0.8)
-                return real.answer(text, lang)
+                return real.answer(text, lang, context)
 
         svc.brain = SlowBrain()  # type: ignore[assignment]
         try:

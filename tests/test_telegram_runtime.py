@@ -54,21 +54,28 @@ async def test_replies_are_remembered_per_brain(
         def __getattr__(self, name: str) -> Any:
             return getattr(brain, name)
 
-        def answer(self, text: str, lang: str = "en") -> Reply:
+        def answer(self, text: str, lang: str = "en", context: Any = ()) -> Reply:
             calls.append(text)
-            return brain.answer(text, lang)
+            return brain.answer(text, lang, context)
 
     async with start_bot() as app:
         services(app).brain = Counting()  # type: ignore[assignment]
-        for _ in range(3):
+        for chat in (USER, USER + 1, USER + 2):  # three chats, no context yet
             mark = fake_api.mark()
-            fake_api.send_text(USER, "Where was ASEM5 held?")
-            reply = await fake_api.wait_for_message(USER, after=mark)
+            fake_api.send_text(chat, "Where was ASEM5 held?")
+            reply = await fake_api.wait_for_message(chat, after=mark)
             assert "Hanoi" in reply["text"]
         assert calls == ["Where was ASEM5 held?"]  # asked once, remembered after
+        # Asked again in a chat, it is read in the context of the first answer: that is
+        # another question for the brain, and is remembered too (a topic is kept once).
+        for _ in range(2):
+            mark = fake_api.mark()
+            fake_api.send_text(USER, "Where was ASEM5 held?")
+            await fake_api.wait_for_message(USER, after=mark)
+        assert calls == ["Where was ASEM5 held?"] * 2
         services(app).brain = brain  # a new brain (a reload) forgets what the old one said
         mark = fake_api.mark()
-        fake_api.send_text(USER, "Where was ASEM5 held?")
-        await fake_api.wait_for_message(USER, after=mark)
-        assert calls == ["Where was ASEM5 held?"]
+        fake_api.send_text(USER + 3, "Where was ASEM5 held?")
+        await fake_api.wait_for_message(USER + 3, after=mark)
+        assert calls == ["Where was ASEM5 held?"] * 2
         assert len(services(app).replies) == 1

@@ -86,6 +86,14 @@ class Segmenter:
         )
         return Segments(tuple(questions), " ".join(background), whole, before)
 
+    def asks(self, text: str) -> bool:
+        """Whether any part of ``text`` asks something: a question mark, a question word or
+        a yes/no word first, or a request ("lol", "nice one" and "👍" ask nothing)."""
+        if not isinstance(text, str):
+            return False
+        sentences = [s.strip() for s in _split_sentences(text) if s.strip()]
+        return any(self._asks(c) for sentence in sentences for c in self._clauses(sentence))
+
     def _trim(self, part: str) -> tuple[str, str]:
         """ "Good morning, I am a journalist, could you tell me X?" -> "could you tell me X?":
         the question starts at its request or question word after a comma."""

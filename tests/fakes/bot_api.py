@@ -654,6 +654,10 @@ class FakeBotApi:
     flood_chat_rate = 1.0  # ... then this many per second (token bucket)
     flood_group_per_minute = 20  # per group, supergroup or channel (sliding window)
     flood_global_per_second = 30  # all chats together (sliding window)
+    # getMe: False is Telegram's default, privacy mode (BotFather's /setprivacy). The fake
+    # still delivers every group message: a test that wants Telegram's filtering sends only
+    # what Telegram would.
+    can_read_all_group_messages = False
 
     def __init__(
         self,
@@ -1274,7 +1278,7 @@ class FakeBotApi:
         return {
             **self.bot_user,
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
             "supports_inline_queries": True,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -1920,6 +1924,13 @@ class FakeBotApi:
             self._set_optional(message, "entities", _detect_entities(text) or None)
             message["edit_date"] = int(time.time())
             return self.push_update({"edited_message": message})
+
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """Someone (an admin, the user) deletes a message: it can no longer be edited."""
+        with self._cond:
+            if self._messages.pop((chat_id, message_id), None) is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            self._deleted.add((chat_id, message_id))
 
     def channel_post(
         self, chat_id: int, text: str, *, title: str | None = None, username: str | None = None

@@ -72,6 +72,7 @@ from telegram.request import HTTPXRequest
 
 from bot.brain import Brain
 from bot.channels.telegram import admin, handlers, quiz, subscriptions
+from bot.channels.telegram.conversation import TALK, Conversations, talk
 from bot.channels.telegram.heartbeat import INTERVAL, write_heartbeat
 from bot.channels.telegram.inbox import Inbox, InboxBot, InboxStore
 from bot.channels.telegram.inline import inline_query
@@ -189,6 +190,7 @@ def build_application(
     )
     application.bot_data[SERVICES] = svc
     inbox.questions = svc.questions
+    application.bot_data[TALK] = Conversations(storage)
     add_handlers(application, declared, features, campaign or CampaignOptions())
     application.add_error_handler(on_error)
     return application
@@ -213,6 +215,8 @@ def add_handlers(
         application.add_handler(CommandHandler(command.spec.name, callback, new_message))
     application.add_handlers(
         [
+            # /language's buttons before the catch-all of every other button
+            CallbackQueryHandler(handlers.language_button, pattern=f"^{handlers.LANGUAGE_BUTTON}"),
             CallbackQueryHandler(handlers.button),
             InlineQueryHandler(inline_query),
             ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -231,8 +235,12 @@ def add_handlers(
                 groups & new_message & filters.TEXT & ~filters.COMMAND, handlers.group_text
             ),
             MessageHandler(private & new_message & MEDIA, handlers.media),
-            # Anything else (edits, channel posts, service messages, media in groups) matches
-            # no handler and is dropped quietly.
+            MessageHandler(
+                (private | groups) & filters.UpdateType.EDITED_MESSAGE & filters.TEXT,
+                handlers.edited_question,
+            ),
+            # Anything else (channel posts, service messages, media in groups, edits of
+            # anything but text) matches no handler and is dropped quietly.
         ]
     )
 
@@ -250,6 +258,10 @@ def bot_admins_only(handler: Handler) -> Handler:
             await say(update, context, BOT_ADMINS_ONLY)
 
     return checked
+
+
+UNLIMITED = frozenset({"getChatMember", "getChatAdministrators", "getChat", "getChatMemberCount"})
+"""Bot API methods that read, and send nothing to a chat."""
 
 
 def telegram_pace() -> AIORateLimiter:
@@ -279,7 +291,10 @@ CHATS_PACED = 10_000  # per-chat buckets kept (least recently used go first)
 
 class TelegramPace(AIORateLimiter):
     """PTB's AIORateLimiter, with a bucket per chat for what is sent there (AIORateLimiter only
-    limits all chats together and groups), and the :data:`BEFORE_SEND` hook."""
+    limits all chats together and groups), and the :data:`BEFORE_SEND` hook. Requests that
+    send nothing (:data:`UNLIMITED`: ``getChatMember``...) skip the limits: they are not
+    messages, and behind a group's 20 messages a minute an admin check would wait for seconds
+    (PTB counts every request naming a group)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -303,6 +318,8 @@ class TelegramPace(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
+        if endpoint in UNLIMITED:
+            return await callback(*args, **kwargs)
         hook = BEFORE_SEND.get()
         if hook is not None:
             call = callback
@@ -427,6 +444,7 @@ async def post_init(application: Application) -> None:
         application.job_queue.run_repeating(
             write_question_log, interval=LOG_EVERY, first=LOG_EVERY, name="question log"
         )
+
         application.job_queue.run_daily(
             purge_job,
             PURGE_AT.replace(tzinfo=svc.settings.timezone),
@@ -435,6 +453,13 @@ async def post_init(application: Application) -> None:
         )
     bot = application.bot
     log.info("@%s is ready (%s)", bot.username, describe_mode(svc.settings))
+    if not bot.can_read_all_group_messages:
+        log.info(
+            "privacy mode is on: in groups the bot sees only commands, mentions and replies to "
+            "it, so /autoanswer answers nothing there unless the bot is a group admin. To let "
+            "it read groups, in @BotFather: /setprivacy, choose the bot, Disable (then remove "
+            "and re-add it to each group)"
+        )
 
 
 async def register_profile(application: Application, svc: Services) -> None:
@@ -492,9 +517,10 @@ def _bot_commands(svc: Services, lang: str, scope: str) -> list[BotCommand]:
 
 
 async def post_stop(application: Application) -> None:
-    """Write what is left: finished updates and the question log."""
+    """Write what is left: finished updates, the question log and the sent answers."""
     await inbox_of(application).close()
     await services(application).questions.flush()
+    await talk(application).answers.flush()
 
 
 def inbox_of(application: Application) -> Inbox:
@@ -502,8 +528,10 @@ def inbox_of(application: Application) -> Inbox:
 
 
 async def write_question_log(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Write the questions of the last second to storage, in one worker-thread hop."""
+    """Write the questions of the last second to storage, in one worker-thread hop, and the
+    answers sent (what each was about: reply context and edits survive a restart)."""
     await context.bot_data[SERVICES].questions.flush()
+    await talk(context).answers.flush()
 
 
 async def purge_job(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -77,8 +77,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if query is None:
         return
     svc = services(context)
-    lang = language(update, svc)
     text = query.query
+    lang = language(update, svc, text=text)
     key = ("cards", *svc.brain.question_key(text, lang))
     cards = await ask_brain(context, None, key, lambda b: b.cards(text, lang, MAX_RESULTS))
     username = context.bot.username or ""

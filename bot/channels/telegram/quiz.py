@@ -5,6 +5,11 @@ are made by :class:`bot.campaign.quiz.QuizMaker`. The polls are *not* anonymous,
 answer reaches the bot as a ``poll_answer`` and counts in the chat's score; as in any such
 poll, members of a group can see who chose what. Quiz texts are plain: no parse mode anywhere
 in a poll.
+
+After an answer the bot reacts: right or wrong, the explanation, the chat's streak of right
+answers and its score, and a "Next question" button. In a private chat each answer gets its
+reaction; in a group the first answer to a poll gets one, which later answers edit (so many
+members answering do not fill the group, nor spend its 20 messages a minute).
 """
 
 from __future__ import annotations
@@ -22,26 +27,40 @@ from telegram import (
     InputPollOption,
     Message,
     Poll,
+    PollAnswer,
     ReplyParameters,
     Update,
 )
-from telegram.ext import Application, ContextTypes, PollAnswerHandler
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    PollAnswerHandler,
+)
 
 from bot.brain import Brain
 from bot.campaign.links import LinkError, deep_link
 from bot.campaign.quiz import QuizMaker, QuizQuestion
 from bot.channels.telegram.runtime import (
     CampaignOptions,
+    ChatSettingsLike,
+    Memo,
     Services,
     chat_language,
     deliver,
     is_group,
+    language,
     say,
     services,
 )
 from bot.declare import command, msg
+from bot.limits import MAX_CALLBACK_ANSWER
+from bot.reply import esc
 
 if TYPE_CHECKING:
+    from bot.storage import PollAnswer as Scored
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -51,6 +70,17 @@ QUIZ = "asem.quiz"  # the key of QuizState in application.bot_data
 LEARN_MORE = msg("button_learn_more")
 SCORE = msg("tg_score")
 NO_SCORE = msg("tg_score_none")
+RIGHT = msg("tg_quiz_right")
+WRONG = msg("tg_quiz_wrong")
+WRONG_ALONE = msg("tg_quiz_wrong_alone")
+TALLY = msg("tg_quiz_tally")
+STREAK = msg("tg_quiz_streak")
+CHAT_SCORE = msg("tg_quiz_chat_score")
+NEXT_QUESTION = msg("button_next_question")
+NEXT_USED = msg("tg_quiz_next_used")
+NEXT = "q:next"  # the callback data of the "Next question" button
+SENT_REMEMBERED = 4096  # quiz questions (and group reactions) kept for the reactions
+STREAK_FROM = 2  # a streak is mentioned from this many right answers in a row
 
 
 @dataclass
@@ -60,6 +90,14 @@ class QuizState:
     rng: random.Random = field(default_factory=random.Random)
     _makers: dict[str, QuizMaker] = field(default_factory=dict)
     _makers_of: Brain | None = None
+    # poll id -> the question as sent (its explanation names the options it was sent with)
+    sent: Memo[str, QuizQuestion] = field(default_factory=lambda: Memo(SENT_REMEMBERED))
+    # poll id -> a group's reaction message and its tally: [message id, answered, right]
+    tallies: Memo[str, list[int]] = field(default_factory=lambda: Memo(SENT_REMEMBERED))
+    # one answer of a poll at a time: its score and its group reaction stay in order
+    locks: Memo[str, asyncio.Lock] = field(default_factory=lambda: Memo(SENT_REMEMBERED))
+    # reaction messages whose "Next question" was pressed: (chat, message) -> True
+    nexted: Memo[tuple[int, int], bool] = field(default_factory=lambda: Memo(SENT_REMEMBERED))
 
     def quiz_maker(self, brain: Brain, lang: str) -> QuizMaker:
         """The quiz of ``brain`` in ``lang``, built on first use (call from a worker thread:
@@ -84,6 +122,8 @@ def setup(application: Application, options: CampaignOptions) -> None:
     """The quiz's state, and the handler that scores answers (its commands are declared)."""
     application.bot_data[QUIZ] = QuizState(rng=options.rng or random.Random())
     application.add_handler(PollAnswerHandler(poll_answer))
+    # before the core's catch-all for buttons (group 0), which would read it as stale
+    application.add_handler(CallbackQueryHandler(next_question, pattern=f"^{NEXT}$"), group=-1)
 
 
 def _storage(svc: Services) -> Storage | None:
@@ -93,18 +133,25 @@ def _storage(svc: Services) -> Storage | None:
 @command("quiz", description=msg("tg_cmd_quiz"))
 async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/quiz: a quiz poll; the chat gets every question once before any repeats."""
-    svc, state = services(context), quiz_state(context)
     chat, message = update.effective_chat, update.effective_message
     if chat is None or message is None:
         return
-    lang = await chat_language(update, svc)
+    lang = await chat_language(update, services(context))
+    await ask_quiz(context, chat.id, lang, message.message_id if is_group(chat) else None)
+
+
+async def ask_quiz(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, lang: str, reply_to: int | None = None
+) -> None:
+    """Send the chat a quiz poll it has not had in this round, and remember it."""
+    svc, state = services(context), quiz_state(context)
     brain = svc.brain
-    question, new_round = await asyncio.to_thread(_pick, svc, state, brain, chat.id, lang)
+    question, new_round = await asyncio.to_thread(_pick, svc, state, brain, chat_id, lang)
     markup = learn_more(svc, question, lang, context.bot.username)
-    reply_to = message.message_id if is_group(chat) else None
-    sent = await deliver(lambda: send_quiz(context.bot, chat.id, question, markup, reply_to))
+    sent = await deliver(lambda: send_quiz(context.bot, chat_id, question, markup, reply_to))
     if sent is not None and sent.poll is not None:
-        await asyncio.to_thread(_remember_quiz, svc, chat.id, question, new_round, sent.poll.id)
+        state.sent.put(sent.poll.id, question)
+        await asyncio.to_thread(_remember_quiz, svc, chat_id, question, new_round, sent.poll.id)
 
 
 def _pick(
@@ -177,16 +224,163 @@ def _remember_quiz(
 
 
 async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An answer to one of the bot's quiz polls: it counts in that chat's score."""
+    """An answer to one of the bot's quiz polls: it counts in that chat's score, and the bot
+    reacts (see the module doc)."""
     answer = update.poll_answer
-    storage = _storage(services(context))
-    if answer is None or storage is None:
+    state = quiz_state(context)
+    if answer is None:
         return
-    right = await asyncio.to_thread(
-        storage.record_poll_answer, answer.poll_id, list(answer.option_ids)
+    lock = state.locks.get(answer.poll_id)
+    if lock is None:
+        lock = asyncio.Lock()
+        state.locks.put(answer.poll_id, lock)
+    async with lock:
+        await _react(update, context, state, answer)
+
+
+async def _react(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: QuizState, answer: PollAnswer
+) -> None:
+    svc = services(context)
+    storage = _storage(svc)
+    if storage is None:
+        return
+    scored, settings = await asyncio.to_thread(
+        _score, svc, storage, answer.poll_id, list(answer.option_ids)
     )
-    if right is None:
+    if scored is None:
         log.debug("an answer to a poll the bot does not know (purged, or not a quiz)")
+        return
+    if not answer.option_ids:
+        return  # a retracted vote: nothing to react to
+    lang = language(update, svc, settings)
+    question = state.sent.get(answer.poll_id)
+    if question is None:  # sent before a restart: the same question, options drawn anew
+        question = await asyncio.to_thread(_remake, svc, state, scored.key, lang)
+    if scored.chat_id > 0:
+        text = _reaction(svc, lang, scored, question)
+        markup = _next_button(svc, lang)
+        await deliver(lambda: context.bot.send_message(scored.chat_id, text, reply_markup=markup))
+    else:
+        await _group_reaction(context, svc, state, lang, answer.poll_id, scored, question)
+
+
+def _score(
+    svc: Services, storage: Storage, poll_id: str, option_ids: list[int]
+) -> tuple[Scored | None, ChatSettingsLike | None]:
+    """The scored answer and its chat's settings, in one worker-thread hop."""
+    scored = storage.score_poll_answer(poll_id, option_ids)
+    settings = svc.read_chat_settings(scored.chat_id) if scored is not None else None
+    return scored, settings
+
+
+def _remake(svc: Services, state: QuizState, key: str, lang: str) -> QuizQuestion | None:
+    try:
+        return state.quiz_maker(svc.brain, lang).make(key, random.Random(0))
+    except KeyError:
+        return None  # the knowledge base changed: the question is gone
+
+
+def _reaction(svc: Services, lang: str, scored: Scored, question: QuizQuestion | None) -> str:
+    """Right or wrong with the explanation, the streak, the chat's score (HTML)."""
+    if question is None:  # the question is gone from the knowledge base: the verdict alone
+        first = svc.message(RIGHT if scored.right else WRONG_ALONE, lang).format(description="")
+    else:
+        verdict = svc.message(RIGHT if scored.right else WRONG, lang)
+        first = verdict.format(text=esc(question.answer), description=esc(question.explanation))
+    return "\n".join([first.strip(), *_score_lines(svc, lang, scored)])
+
+
+def _score_lines(svc: Services, lang: str, scored: Scored) -> list[str]:
+    score = scored.score
+    lines = []
+    if score.streak >= STREAK_FROM:
+        lines.append(svc.message(STREAK, lang).format(count=score.streak))
+    percent = round(100 * score.correct / score.answered) if score.answered else 0
+    lines.append(
+        svc.message(CHAT_SCORE, lang).format(
+            count=score.correct, total=score.answered, percent=percent
+        )
+    )
+    return lines
+
+
+def _next_button(svc: Services, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(svc.message(NEXT_QUESTION, lang), callback_data=NEXT)]]
+    )
+
+
+async def _group_reaction(
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    state: QuizState,
+    lang: str,
+    poll_id: str,
+    scored: Scored,
+    question: QuizQuestion | None,
+) -> None:
+    """One reaction per poll in a group: sent at the first answer, edited at the next ones."""
+    tally = state.tallies.get(poll_id)
+    if tally is None:
+        tally = [0, 0, 0]
+        state.tallies.put(poll_id, tally)
+    tally[1] += 1
+    tally[2] += scored.right
+    text = "\n".join(
+        [
+            svc.message(TALLY, lang)
+            .format(
+                count=tally[2],
+                total=tally[1],
+                text=esc(question.answer if question else "?"),
+                description=esc(question.explanation if question else ""),
+            )
+            .strip(),
+            *_score_lines(svc, lang, scored),
+        ]
+    )
+    chat_id, bot = scored.chat_id, context.bot
+    if tally[0]:
+        used = state.nexted.get((chat_id, tally[0]))
+        markup = None if used else _next_button(svc, lang)
+        try:
+            await deliver(
+                lambda: bot.edit_message_text(text, chat_id, tally[0], reply_markup=markup)
+            )
+            return
+        except TelegramError as exc:
+            log.info("could not update a quiz reaction (%s); sending a new one", exc.message)
+    sent = await deliver(
+        lambda: bot.send_message(chat_id, text, reply_markup=_next_button(svc, lang))
+    )
+    if sent is not None:
+        tally[0] = sent.message_id
+
+
+async def next_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "Next question" button: a new quiz poll in that chat (once per reaction)."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None:
+        return
+    svc, state = services(context), quiz_state(context)
+    lang = await chat_language(update, svc)
+    message = query.message
+    if chat is None or message is None:
+        await query.answer()
+        raise ApplicationHandlerStop
+    key = (chat.id, message.message_id)
+    if state.nexted.get(key):
+        await query.answer(svc.message(NEXT_USED, lang)[:MAX_CALLBACK_ANSWER])
+        raise ApplicationHandlerStop
+    state.nexted.put(key, True)
+    await query.answer()
+    try:
+        await deliver(lambda: context.bot.edit_message_reply_markup(chat.id, message.message_id))
+    except TelegramError as exc:  # the button stays; the question still comes
+        log.info("could not take away a used Next button: %s", exc.message)
+    await ask_quiz(context, chat.id, lang)
+    raise ApplicationHandlerStop
 
 
 @command("score", description=msg("tg_cmd_score"))

@@ -38,6 +38,7 @@ from bot.brain import Brain
 from bot.channels.telegram.keyboards import Labels, keyboard
 from bot.config import Settings
 from bot.declare import CommandSpec, msg
+from bot.language import choose_language
 from bot.limits import MAX_TEXT, telegram_length
 from bot.reply import Reply, esc, html_to_plain
 
@@ -70,6 +71,9 @@ class ChatSettingsLike(Protocol):
     @property
     def auto_answer(self) -> bool: ...
 
+    @property
+    def lang_chosen(self) -> bool: ...
+
 
 class Store(Protocol):
     """The part of :class:`bot.storage.Storage` the Telegram channel uses."""
@@ -79,6 +83,8 @@ class Store(Protocol):
     def set_auto_answer(self, chat_id: int, chat_type: str, on: bool) -> Any: ...
 
     def forget_chat(self, chat_id: int) -> None: ...
+
+    def set_language(self, chat_id: int, chat_type: str, lang: str) -> Any: ...
 
     def log_question(
         self,
@@ -331,21 +337,34 @@ def services(context: ContextTypes.DEFAULT_TYPE | Application) -> Services:
     return context.bot_data[SERVICES]
 
 
-def language(update: Update, svc: Services, stored: str | None = None) -> str:
-    """The chat's stored language if it is not the default, else the user's Telegram
-    language when the bot speaks it, else English."""
-    available = svc.brain.nlu
-    if stored and stored != "en" and stored in available:
-        return stored
+def language(
+    update: Update,
+    svc: Services,
+    settings: ChatSettingsLike | None = None,
+    text: str | None = None,
+) -> str:
+    """The language to answer in (:func:`bot.language.choose_language`): the script of the
+    question (``text``), then the chat's chosen language (/language), then the user's Telegram
+    language when the bot speaks it, then English."""
     user = update.effective_user
-    code = (user.language_code or "").split("-")[0].lower() if user else ""
-    return code if code in available else "en"
+    return choose_language(
+        svc.brain,
+        text,
+        stored=chosen_language(settings),
+        telegram=user.language_code if user else None,
+    )
 
 
-async def chat_language(update: Update, svc: Services) -> str:
+def chosen_language(settings: ChatSettingsLike | None) -> str | None:
+    """The language the chat chose, or None when it chose none (the stored default)."""
+    if settings is None:
+        return None
+    return settings.lang if settings.lang_chosen else None
+
+
+async def chat_language(update: Update, svc: Services, text: str | None = None) -> str:
     """The language to answer this update in (see :func:`language`)."""
-    settings = await svc.chat_settings(update.effective_chat)
-    return language(update, svc, settings.lang if settings else None)
+    return language(update, svc, await svc.chat_settings(update.effective_chat), text)
 
 
 async def say(
