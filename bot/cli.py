@@ -375,7 +375,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from bot.channels.telegram.logs import TokenFilter, configure_logging
 
-    configure_logging(settings.log_level, settings.token)
+    webhook_secret = (settings.webhook_secret,) if settings.webhook_url else ()
+    configure_logging(settings.log_level, settings.token, secrets=webhook_secret)
     from telegram.error import Conflict, InvalidToken, NetworkError
 
     from bot.channels.telegram.app import check_token, run

@@ -87,6 +87,7 @@ from bot.channels.telegram.runtime import (
     say,
     services,
 )
+from bot.channels.telegram.webhook import WebhookUpdater
 from bot.config import Settings
 from bot.declare import Declared, commands, msg
 from bot.limits import MAX_CALLBACK_ANSWER
@@ -98,6 +99,8 @@ MAX_CONCURRENT_UPDATES = 4
 real network (about 50-150 ms a request); more only costs CPU in httpx's connection pool
 (measured in bench/telegram_bench.py: 16 at once answered half as many updates as 4)."""
 BOOTSTRAP_ATTEMPTS = 5
+"""Tries of each start-up call (getMe, deleteWebhook or setWebhook, setMyCommands...) while
+Telegram cannot be reached or answers 5xx, with back-off, before ``run`` gives up."""
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 STOP_WITHIN = 5.0
 """Seconds a stop (SIGTERM, Ctrl-C) gives the updates in hand to finish; the rest stay stored
@@ -180,6 +183,8 @@ def build_application(
         .post_stop(post_stop)
         .build()
     )
+    if settings.webhook_url:  # our webhook server: the secret before the body, bounded
+        application.updater = WebhookUpdater(application.bot, application.update_queue)
     declared = commands(handlers, *features)
     svc = Services(
         brain=brain,
@@ -728,13 +733,15 @@ async def _stop(application: Application, within: float) -> None:
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """Where the webhook server listens, the URL Telegram is told, and the secret it must
-    send: every request without it is refused (403) by PTB's webhook server."""
+    send: every request without it is refused (403) before its body is read
+    (:mod:`bot.channels.telegram.webhook`). setWebhook is retried like getMe."""
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
         "url_path": settings.webhook_path,
         "webhook_url": settings.webhook_url,
         "secret_token": settings.webhook_secret,
+        "bootstrap_retries": BOOTSTRAP_ATTEMPTS - 1,
     }
 
 
