@@ -20,14 +20,31 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:  # imported when a command runs, so `ask` starts fast
     from bot.brain import Brain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+MAX_DAYS = 36_500  # as ASEM_LOG_RETENTION_DAYS: nothing older is kept
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (and exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        if not raw.strip().isascii() or not raw.strip().isdigit() or not low <= int(raw) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number {low}-{high}, not {raw!r}")
+        return int(raw)
+
+    return parse
 
 
 def _brain(knowledge: str | None = None) -> Brain:
@@ -483,12 +500,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(f"asem-bot stats: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    if args.json:
-        print(json.dumps(asdict(stats), ensure_ascii=False, indent=2))
+    from bot.channels.screen import json_printable, printable
+
+    if args.json:  # valid JSON still: what could steer a terminal is written as \uXXXX
+        print(json_printable(json.dumps(asdict(stats), ensure_ascii=False, indent=2)))
         return EXIT_OK
     from bot.campaign.report import format_stats
 
-    print(format_stats(stats))
+    print(printable(format_stats(stats)))
     return EXIT_OK
 
 
@@ -496,11 +515,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="asem-bot",
         description="A fact bot about ASEM, the Asia-Europe Meeting: in Telegram or the terminal.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     validate = commands.add_parser(
         "validate", help="check the knowledge base", description="Check the knowledge base."
@@ -630,8 +649,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="what people asked: totals, answer rate, top intents, unanswered questions",
         description="Read the question log in $ASEM_DATA_DIR and print a summary.",
     )
-    stats.add_argument("--days", type=int, help="only the last N days")
-    stats.add_argument("--top", type=int, default=10, help="rows per table (default: 10)")
+    stats.add_argument(
+        "--days", type=_whole_number(1, MAX_DAYS), help=f"only the last N days (1-{MAX_DAYS})"
+    )
+    stats.add_argument(
+        "--top",
+        type=_whole_number(0, 1000),
+        default=10,
+        help="rows per table (default: 10)",
+    )
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(func=cmd_stats)
 
@@ -654,6 +680,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
         return EXIT_OK
+    except OSError as exc:  # a file or folder that cannot be read or written: one line
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"asem-bot {args.command}:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

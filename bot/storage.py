@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
 import sqlite3
 import threading
@@ -289,17 +290,54 @@ def _label(value: str, what: str) -> str:
     return value
 
 
-def _clean_question(text: str | None) -> str | None:
-    """One line of at most MAX_QUESTION_CHARS, or None when nothing is left.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls, DEL and the bidirectional marks, embeddings, overrides and isolates:
+nothing a question needs, and each can steer a terminal or reorder a line."""
 
-    NUL is dropped (the sqlite3 shell stops printing at it) and lone surrogates, which cannot
-    be encoded as UTF-8, become U+FFFD.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TELEGRAM_LINK = re.compile(r"(?:https?://)?(?:t|telegram)\.me/[\w+/-]+", re.IGNORECASE)
+_USERNAME = re.compile(r"(?<![\w@])@\w{2,32}")
+_NUMBER_RUN = re.compile(r"\+?\(?\d[\d\s().-]*\d")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_DATE = re.compile(r"(?:1[89]|20)\d\d[-.]\d\d?[-.]\d\d?|\d\d?[-.]\d\d?[-.](?:1[89]|20)\d\d")
+MASKED_DIGITS = 7
+"""A run of this many digits or more (alone, or grouped with spaces, dashes, dots or
+brackets as phone numbers are written) is masked: a phone number, a user or chat id, an
+account number. A run that is only years ("1996 1998 2000"), or a date, is kept."""
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    run = match[0]
+    groups = re.findall(r"\d+", run)
+    if sum(len(group) for group in groups) < MASKED_DIGITS:
+        return run
+    if all(_YEAR.fullmatch(group) for group in groups) or _DATE.fullmatch(run):
+        return run  # years, or a date
+    return "[number]"
+
+
+def mask_personal(text: str) -> str:
+    """``text`` with e-mail addresses, Telegram usernames and links, phone numbers and other
+    long digit runs (ids) replaced by ``[e-mail]``, ``[user]`` and ``[number]``."""
+    text = _EMAIL.sub("[e-mail]", text)
+    text = _TELEGRAM_LINK.sub("[user]", text)
+    text = _USERNAME.sub("[user]", text)
+    return _NUMBER_RUN.sub(_mask_number, text)
+
+
+def _clean_question(text: str | None) -> str | None:
+    """One line of at most MAX_QUESTION_CHARS, personal details masked (:func:`mask_personal`),
+    or None when nothing is left.
+
+    Control characters (NUL included: the sqlite3 shell stops printing at it) and the
+    bidirectional controls are dropped, and lone surrogates, which cannot be encoded as
+    UTF-8, become U+FFFD.
     """
     if text is None:
         return None
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    text = " ".join(text.replace("\x00", "").split())
-    return text[:MAX_QUESTION_CHARS] or None
+    text = " ".join(_CONTROLS.sub(" ", text.replace("\x00", "")).split())
+    return mask_personal(text)[:MAX_QUESTION_CHARS] or None
 
 
 _INSERT_QUESTION = (
@@ -1022,8 +1060,8 @@ class Storage:
                 "GROUP BY intent ORDER BY n DESC, intent LIMIT ?",
                 (since_epoch, top),
             ).fetchall()
-            texts = [
-                text
+            texts = [  # cleaned again: rows written before masking was added
+                _clean_question(text) or ""
                 for (text,) in db.execute(
                     "SELECT question FROM question_log "
                     "WHERE answered = 0 AND question IS NOT NULL AND at >= ? "
