@@ -483,6 +483,75 @@ async def test_stats_for_admins_only(
         assert "the last 7 days" in week["text"]
 
 
+async def test_stats_in_a_group_shows_no_question_and_odd_arguments_get_a_clear_answer(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage
+) -> None:
+    storage.log_question(
+        chat_type="private", lang="en", intent=None, confidence=0.1, answered=False,
+        question="I am Sokha from Kampot, is my visa ready?",
+    )  # fmt: skip
+    with sqlite3.connect(storage.path) as db:  # a row as an older version wrote it
+        db.execute(
+            "INSERT INTO question_log (at, chat_type, lang, intent, confidence, answered, "
+            "question) VALUES (?, 'private', 'en', NULL, 0.1, 0, ?)",
+            (int(dt.datetime.now(dt.UTC).timestamp()), "\x1b[2J\u202eweird\u202c +85512345678"),
+        )
+    async with start_bot(env={"ASEM_ADMIN_IDS": str(ADMIN)}, campaign=True):
+        private = (await ask(fake_api, "/stats", ADMIN))["text"]
+        assert "Sokha" in private and "weird" in private
+        assert "\x1b" not in private and "\u202e" not in private and "12345678" not in private
+        group = (await in_group(fake_api, "/stats", ADMIN))["text"]
+        assert "Questions (all time): 2" in group
+        assert "Sokha" not in group and "weird" not in group
+        assert "only in a private chat" in group
+        for argument in ("999999999", "0", "abc", "-1", "7 days"):
+            usage = (await ask(fake_api, f"/stats {argument}", ADMIN))["text"]
+            assert "/stats 7" in usage and "36500" in usage, argument
+        assert "the last 36500 days" in (await ask(fake_api, "/stats 36500", ADMIN))["text"]
+
+
+async def test_no_admin_path_is_open_to_anyone_else(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, expect: Expect
+) -> None:
+    """Every way a non-admin could reach /stats or /reload: commands in any spelling, in a
+    group where they are the creator, edits, and forged button presses (a modified client
+    can send any callback data)."""
+    expect.bad_requests.append("not modified")
+    storage.log_question(
+        chat_type="private", lang="en", intent=None, confidence=0.1, answered=False,
+        question="private question nobody else may read",
+    )  # fmt: skip
+    fake_api.set_admins(GROUP, [OTHER])  # the group's own admin, not a bot admin
+    async with start_bot(env={"ASEM_ADMIN_IDS": str(ADMIN)}, campaign=True) as app:
+        old_brain = services(app).brain
+        for text in ("/stats", "/STATS", "/stats@asem_test_bot 7", "/reload", "/Reload now"):
+            assert "administrators" in (await ask(fake_api, text, OTHER))["text"], text
+            assert "administrators" in (await in_group(fake_api, text, OTHER))["text"], text
+        menu = await ask(fake_api, "/start", OTHER)
+        fake_api.edited_text(OTHER, menu["message_id"] - 1, "/stats")  # edits are not commands
+        forged = ("a:stats", "a:/stats", "a:reload", "stats", "/stats", "a:admin.stats",
+                  "a:stats#1", "a:menu:stats", "a:reload:x=1")  # fmt: skip
+        for data in forged:
+            mark = fake_api.mark()
+            query_id = fake_api.press_button(menu, data, user_id=OTHER, forged=True)
+            [answer] = await fake_api.wait_for(
+                "answerCallbackQuery",
+                lambda c, q=query_id: c.params["callback_query_id"] == q,
+                after=mark,
+            )
+            assert "expired" in answer.params["text"], data  # the stale-button notice
+            await fake_api.wait_for(("editMessageText", "sendMessage"), after=mark)
+        table = await ask(fake_api, "/stats", ADMIN)  # the admin still can
+        assert "nobody else may read" in table["text"]
+        shown = [
+            call.params.get("text", "")
+            for call in fake_api.calls(("sendMessage", "editMessageText", "answerCallbackQuery"))
+            if call.params.get("chat_id") != ADMIN
+        ]
+        assert not [text for text in shown if "nobody else" in text or "Questions (" in text]
+        assert services(app).brain is old_brain  # never reloaded
+
+
 def test_fill_pre_keeps_within_telegrams_limit() -> None:
     template = "<b>Problems</b>\n<pre>{text}</pre> ({count})"
     lines = [f"knowledge/x.yaml:{n}: <bad> & wrong" for n in range(1000)]

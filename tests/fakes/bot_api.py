@@ -1958,9 +1958,14 @@ class FakeBotApi:
         data: str,
         *,
         user_id: int | None = None,
+        forged: bool = False,
+        expired: bool = False,
     ) -> str:
         """A user presses the inline button with ``data`` on a bot message; returns the
-        callback query id.  The button must exist on the message's *current* keyboard."""
+        callback query id.  The button must exist on the message's *current* keyboard,
+        unless ``forged`` (a modified client can send any callback data). ``expired``: the
+        update arrives too late to be answered (answerCallbackQuery says "query is too
+        old", as Telegram does some 15 s after the press)."""
         with self._cond:
             key = (
                 message
@@ -1975,12 +1980,13 @@ class FakeBotApi:
                 raise ValueError(f"message {key} does not exist (deleted?)")
             rows = current.get("reply_markup", {}).get("inline_keyboard", [])
             datas = [button.get("callback_data") for row in rows for button in row]
-            if data not in datas:
+            if data not in datas and not forged:
                 raise ValueError(f"message {key} has no button {data!r}; it has {datas}")
             if user_id is None:
                 user_id = key[0] if current["chat"]["type"] == "private" else DEFAULT_USER_ID
             query_id = str(next(self._query_ids))
-            self._open_callback_queries.add(query_id)
+            if not expired:
+                self._open_callback_queries.add(query_id)
             self.push_update(
                 {
                     "callback_query": {

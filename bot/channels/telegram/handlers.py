@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 
-from telegram import Chat, ChatMember, MaybeInaccessibleMessage, Message, Update
+from telegram import CallbackQuery, Chat, ChatMember, MaybeInaccessibleMessage, Message, Update
 from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -304,11 +304,24 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             lambda b: b.run(press.action, lang, press.page),
         )
     if reply is None:
-        await query.answer(svc.message(STALE_BUTTON, lang)[:MAX_CALLBACK_ANSWER])
+        await _answer_press(query, svc.message(STALE_BUTTON, lang)[:MAX_CALLBACK_ANSWER])
         reply = await ask_brain(context, None, ("menu", lang), lambda b: b.menu(lang))
     else:
-        await query.answer()
+        await _answer_press(query)
     await _show_in_place(query.message, svc, reply, lang)
+
+
+async def _answer_press(query: CallbackQuery, text: str | None = None) -> None:
+    """answerCallbackQuery. Telegram takes it only for a while after the press (about 15
+    s): a late one (the bot was busy or down) is refused with "query is too old", which is
+    no error; the message is still updated."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "query is too old" not in reason and "query id is invalid" not in reason:
+            raise
+        log.info("a button press was answered too late for Telegram to show the answer")
 
 
 async def _show_in_place(
