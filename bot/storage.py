@@ -20,14 +20,25 @@ What is stored
       ids until Telegram has been told, at most two days.
     * ``question_log``: one row per question asked: time, chat type, language, best intent,
       confidence and whether it was answered. The question *text* only for questions the bot
-      declined or was unsure of (cut to 500 characters), so they can be answered in a later
-      release; answered questions are only counted.
+      declined or was unsure of (cut to 500 characters, phone numbers, ids, e-mail addresses
+      and @usernames masked, control characters dropped: :func:`mask_personal`), so they can
+      be answered in a later release; answered questions are only counted.
+
+The chat ids kept, and why
+    ``chats``, ``quiz_seen``, ``polls``, ``quiz_scores`` and ``daily_posts`` are keyed by chat
+    id, because each is a chat's own state: its language and switches, which quiz questions it
+    has had, the polls whose answers count for it, its score, and which day's post it got. A
+    group's id names the group. **A private chat's id is its user's Telegram user id**: these
+    tables hold the user ids of the people who set a language, subscribed, took a quiz or
+    got a daily post in a private chat. Nothing else about them is kept.
 
 What is never stored
-    No user id, user name or message in any table; the question log has no chat id either, so a
-    logged question cannot be traced to a chat or person (many users are in the EU). A CHECK
-    constraint keeps text out of answered rows even if a caller gets it wrong.
-    :meth:`Storage.forget_chat` deletes everything kept about a chat that blocked the bot.
+    No user name, no message but the masked unanswered questions, and no user id other than
+    those private chat ids; who answered a quiz poll is not stored. The question log has no
+    chat id, so a logged question cannot be traced to a chat or person (many users are in the
+    EU). A CHECK constraint keeps text out of answered rows even if a caller gets it wrong.
+    :meth:`Storage.forget_chat` deletes everything kept about a chat that blocked or removed
+    the bot; :meth:`Storage.migrate_chat` moves it all when a group becomes a supergroup.
 
 Retention
     :meth:`Storage.purge` deletes question-log rows, quiz polls and daily-post records older than
@@ -711,7 +722,37 @@ class Storage:
         with self._writing() as db:
             for table in ("chats", "quiz_seen", "polls", "quiz_scores", "daily_posts"):
                 db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
-        logger.info("forgot chat %d", chat_id)
+        logger.info("forgot a chat that blocked or removed the bot")  # which one: not logged
+
+    def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup (a new chat id): move everything kept about it, its
+        settings, quiz rotation, polls, score and daily posts, to the new id. Settings the
+        new id already has win; scores add up. Doing it twice changes nothing."""
+        with self._writing() as db:
+            if db.execute("SELECT 1 FROM chats WHERE chat_id = ?", (new_id,)).fetchone():
+                db.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
+            else:
+                db.execute(
+                    "UPDATE chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? "
+                    "WHERE chat_id = ?",
+                    (new_id, self._now(), old_id),
+                )
+            for table in ("quiz_seen", "daily_posts"):
+                db.execute(
+                    f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+                    (new_id, old_id),
+                )
+                db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (old_id,))  # duplicates
+            db.execute("UPDATE polls SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+            db.execute(
+                "INSERT INTO quiz_scores (chat_id, answered, correct) "
+                "SELECT ?, answered, correct FROM quiz_scores WHERE chat_id = ? "
+                "ON CONFLICT (chat_id) DO UPDATE SET answered = answered + excluded.answered, "
+                "correct = correct + excluded.correct",
+                (new_id, old_id),
+            )
+            db.execute("DELETE FROM quiz_scores WHERE chat_id = ?", (old_id,))
+        logger.info("moved a group's settings to its new supergroup id")
 
     # -- quiz rotation and scores ----------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from bot.channels.telegram.runtime import fill_pre, services
 from bot.channels.telegram.subscriptions import CATCH_UP_JOB, DAILY_JOB, daily_state
 from bot.declare import declared_messages
 from bot.reply import MAX_TEXT, html_problems
-from bot.storage import DB_FILENAME, Storage
+from bot.storage import DB_FILENAME, ChatSettings, Score, Storage
 
 try:
     from tests.fakes.bot_api import FakeBotApi
@@ -395,6 +395,71 @@ async def test_after_a_crash_a_post_that_never_left_is_sent_and_an_unsure_one_re
     with sqlite3.connect(tmp_path / "data" / DB_FILENAME) as db:
         states = dict(db.execute("SELECT chat_id, state FROM daily_posts"))
     assert states == {USER: "sent", OTHER: "unsure", third: "sent"}
+
+
+# -- a group becomes a supergroup ----------------------------------------------------------------
+
+OLD_GROUP = -4001
+
+
+def a_group_with_everything(storage: Storage) -> None:
+    storage.set_language(OLD_GROUP, "group", "km")
+    storage.set_subscribed(OLD_GROUP, "group", True)
+    storage.set_auto_answer(OLD_GROUP, "group", True)
+    storage.mark_quiz_seen(OLD_GROUP, "summit_hosts")
+    storage.record_poll("poll-1", OLD_GROUP, "summit_hosts", 0)
+    assert storage.record_poll_answer("poll-1", [0]) is True
+
+
+def assert_everything_moved(storage: Storage, new_id: int) -> None:
+    moved = storage.chat(new_id)
+    assert (moved.chat_type, moved.lang, moved.subscribed, moved.auto_answer) == (
+        "supergroup",
+        "km",
+        True,
+        True,
+    )
+    assert storage.chat_score(new_id) == Score(answered=1, correct=1)
+    assert storage.quiz_seen(new_id) == {"summit_hosts"}
+    poll = storage.poll("poll-1")
+    assert poll is not None and poll.chat_id == new_id
+    assert storage.chat(OLD_GROUP) == ChatSettings(OLD_GROUP)  # nothing left under the old id
+    assert storage.chat_score(OLD_GROUP) == Score() and not storage.quiz_seen(OLD_GROUP)
+    assert storage.subscribed_chats() == [new_id]
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_all_its_settings(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage
+) -> None:
+    a_group_with_everything(storage)
+    async with start_bot(env=NO_LIMIT, campaign=True):
+        new_id = fake_api.migrate_to_supergroup(OLD_GROUP)
+        await eventually(lambda: storage.chat(new_id).subscribed)
+        await eventually(lambda: not storage.chat(OLD_GROUP).subscribed)
+        assert_everything_moved(storage, new_id)
+        # Auto-answer still on, in the group's language, under the new id.
+        answer = await ask(fake_api, "Where was ASEM5 held?", new_id, chat_type="supergroup")
+        assert any("\u1780" <= char <= "\u17ff" for char in answer["text"])  # Khmer
+    storage.migrate_chat(OLD_GROUP, new_id)  # Telegram says it twice: the second is a no-op
+    assert_everything_moved(storage, new_id)
+
+
+async def test_a_daily_post_to_a_group_that_became_a_supergroup_follows_it(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, expect: Expect
+) -> None:
+    expect.bad_requests.append("upgraded to a supergroup")
+    a_group_with_everything(storage)
+    clock = Clock(at(3, 9, 0))
+    options = {"clock": clock, "retry_delays": (0.05,), "catch_up_after": 3600}
+    async with start_bot(env=NO_LIMIT, campaign=options) as app:
+        new_id = fake_api.migrate_to_supergroup(OLD_GROUP, announce=False)  # not told
+        await fire(app)  # refused: "group chat was upgraded", with the new id
+        await eventually(lambda: bool(posts(fake_api).get(new_id)))
+        assert len(posts(fake_api)[new_id]) == 1 and OLD_GROUP not in posts(fake_api)
+        text = posts(fake_api)[new_id][0]["text"]
+        assert any("\u1780" <= char <= "\u17ff" for char in text)  # still in Khmer
+        assert_everything_moved(storage, new_id)
+        assert storage.daily_posted(at(3, 9).date()) == {new_id}
 
 
 # -- admin commands -------------------------------------------------------------------------------

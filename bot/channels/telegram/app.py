@@ -48,6 +48,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -221,6 +222,7 @@ def add_handlers(
             CallbackQueryHandler(handlers.button),
             InlineQueryHandler(inline_query),
             ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated),
         ]
     )
     for feature in features:  # their other handlers, jobs and state
@@ -552,6 +554,14 @@ def _beat(data_dir: Path, progress: dict[str, Any]) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error (the log filter masks the token) and apologise to a private chat."""
     error = context.error
+    if isinstance(error, ChatMigrated) and isinstance(update, Update) and update.effective_chat:
+        # An answer to the group's last message under its old id: the group moves on.
+        svc = context.bot_data[SERVICES]
+        await asyncio.to_thread(
+            handlers.move_chat, svc, update.effective_chat.id, error.new_chat_id
+        )
+        log.info("%s: the group became a supergroup", _describe(update))
+        return
     if isinstance(error, Forbidden):
         log.info("%s: %s", _describe(update), error.message)  # blocked or kicked: no apology
         return

@@ -200,6 +200,35 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await asyncio.to_thread(forget_chat, services(context), change.chat.id)
 
 
+async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its settings, quiz and score move to the new chat id.
+    Telegram says so twice, in the old group (migrate_to_chat_id) and in the new one
+    (migrate_from_chat_id); moving is idempotent, so either will do."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    if message.migrate_to_chat_id:
+        old_id, new_id = chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old_id, new_id = message.migrate_from_chat_id, chat.id
+    else:
+        return
+    await asyncio.to_thread(move_chat, services(context), old_id, new_id)
+
+
+def move_chat(svc: Services, old_id: int, new_id: int) -> None:
+    """Move what storage keeps about a chat to its new id (see :func:`migrated`)."""
+    if svc.storage is None:
+        return
+    try:
+        svc.storage.migrate_chat(old_id, new_id)
+    except Exception:
+        log.exception("could not move a group's settings to its new supergroup id")
+    finally:
+        svc.forget_chat_settings(old_id)
+        svc.forget_chat_settings(new_id)
+
+
 async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """The sender is the group's creator or an administrator (also when posting anonymously
     as the group)."""

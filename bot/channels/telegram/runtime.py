@@ -80,6 +80,8 @@ class Store(Protocol):
 
     def forget_chat(self, chat_id: int) -> None: ...
 
+    def migrate_chat(self, old_id: int, new_id: int) -> None: ...
+
     def log_question(
         self,
         *,
