@@ -15,6 +15,7 @@ Subcommands import what they need when they run, so ``ask`` starts fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
@@ -55,6 +56,27 @@ def _brain(knowledge: str | None = None) -> Brain:
         return load_brain(knowledge)
     except KnowledgeError as exc:
         print("The knowledge base has problems (run 'asem-bot validate'):", file=sys.stderr)
+        for problem in exc.problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_PROBLEMS) from None
+
+
+def _checked_brain(command: str) -> Brain:
+    """The brain of a knowledge folder checked as ``asem-bot validate`` and ``/reload`` check
+    it (every message the code declares, its HTML...), never from the cache: a bot must not
+    start on a base that Telegram would refuse (an unclosed tag in the welcome). Exit 1."""
+    from bot.brain import Brain
+    from bot.knowledge import KnowledgeError
+    from bot.validation import checked_knowledge
+
+    try:
+        return Brain(checked_knowledge())
+    except KnowledgeError as exc:
+        print(
+            f"asem-bot {command}: the knowledge base has {len(exc.problems)} problem(s); "
+            "fix them first ('asem-bot validate' lists the same):",
+            file=sys.stderr,
+        )
         for problem in exc.problems[:20]:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(EXIT_PROBLEMS) from None
@@ -418,7 +440,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_token(settings)  # first, so that a wrong token is all the user reads
     except (InvalidToken, NetworkError) as exc:
         return telegram_refused(exc)
-    brain = _brain()
+    brain = _checked_brain("run")
     from bot.storage import Storage, StorageError
 
     try:
@@ -437,9 +459,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+    except OSError as exc:
+        if not settings.webhook_url or exc.errno not in _CANNOT_LISTEN:
+            raise
+        print(
+            f"asem-bot run: cannot listen on {settings.webhook_listen}:{settings.webhook_port} "
+            f"(ASEM_WEBHOOK_LISTEN, ASEM_WEBHOOK_PORT): {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
     finally:
         storage.close()
     return EXIT_OK
+
+
+_CANNOT_LISTEN = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -681,8 +715,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except OSError as exc:  # a file or folder that cannot be read or written: one line
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"asem-bot {args.command}:{where}: {exc.strerror or exc}", file=sys.stderr)
+        where = f" {exc.filename}:" if exc.filename else ""
+        print(f"asem-bot {args.command}:{where} {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -445,8 +445,9 @@ async def post_init(application: Application) -> None:
 
 
 async def register_profile(application: Application, svc: Services) -> None:
-    """setMyCommands for private chats and groups, setMyDescription, setMyShortDescription.
-    Failing here is not fatal: the bot works without its menu."""
+    """setMyCommands for private chats and groups, setMyDescription, setMyShortDescription,
+    each retried like getMe while Telegram cannot be reached or answers 5xx. Failing here is
+    not fatal: the bot works without its menu."""
     bot = application.bot
     try:
         for lang in ["en", *sorted(svc.languages - {"en"})]:
@@ -454,19 +455,17 @@ async def register_profile(application: Application, svc: Services) -> None:
             if code and svc.message(DESCRIPTION, lang) == svc.message(DESCRIPTION):
                 continue  # not translated: the default applies
             private = _bot_commands(svc, lang, "private")
-            await bot.set_my_commands(private, scope=BotCommandScopeDefault(), language_code=code)
-            await bot.set_my_commands(
-                private, scope=BotCommandScopeAllPrivateChats(), language_code=code
-            )
-            await bot.set_my_commands(
-                _bot_commands(svc, lang, "groups"),
-                scope=BotCommandScopeAllGroupChats(),
-                language_code=code,
-            )
-            await bot.set_my_description(svc.message(DESCRIPTION, lang), language_code=code)
-            await bot.set_my_short_description(
-                svc.message(SHORT_DESCRIPTION, lang), language_code=code
-            )
+            groups = _bot_commands(svc, lang, "groups")
+            call = functools.partial
+            calls = [
+                call(bot.set_my_commands, private, scope=BotCommandScopeDefault()),
+                call(bot.set_my_commands, private, scope=BotCommandScopeAllPrivateChats()),
+                call(bot.set_my_commands, groups, scope=BotCommandScopeAllGroupChats()),
+                call(bot.set_my_description, svc.message(DESCRIPTION, lang)),
+                call(bot.set_my_short_description, svc.message(SHORT_DESCRIPTION, lang)),
+            ]
+            for request in calls:
+                await _with_retries(functools.partial(request, language_code=code))
     except TelegramError as exc:
         log.warning("could not register the command menu and descriptions: %s", exc.message)
     await register_admin_commands(application, svc)
@@ -773,13 +772,14 @@ async def _initialize(application: Application) -> None:
 
 
 async def _with_retries(start: Callable[[], Awaitable[T]], stop: asyncio.Event | None = None) -> T:
-    """``start()``, retried with back-off while Telegram cannot be reached (never for a
-    refused token: InvalidToken goes straight up). Raises Stopped as soon as ``stop`` is set,
-    also in the middle of an attempt or a wait."""
+    """``start()``, retried with back-off while Telegram cannot be reached or answers 5xx
+    (never for a refused token, InvalidToken, nor a request Telegram refuses, BadRequest:
+    they go straight up). Raises Stopped as soon as ``stop`` is set, also in the middle of an
+    attempt or a wait."""
     for attempt in range(BOOTSTRAP_ATTEMPTS):
         try:
             return await _unless_stopped(start(), stop)
-        except InvalidToken:
+        except (InvalidToken, BadRequest):
             raise
         except NetworkError as exc:
             if attempt == BOOTSTRAP_ATTEMPTS - 1:
