@@ -7,6 +7,7 @@ the longer ones switch it off (``NO_LIMIT``) to stay fast. Each test has its own
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from conftest import StartBot
@@ -164,3 +165,40 @@ async def test_group_start_menu_buttons_edit_in_place(
         fake_api.press_button(menu, "a:asef.about", user_id=MEMBER)
         [edit] = await fake_api.wait_for("editMessageText", after=mark)
         assert edit.ok and "ASEF" in edit.result["text"]
+
+
+async def test_busy_groups_waiting_for_their_turn_do_not_hold_up_private_chats(
+    fake_api: FakeBotApi, start_bot: StartBot
+) -> None:
+    """Six groups ask seven questions each: five answers each go out at once, then each group
+    waits for its turn (one answer every 4 s). Waiting, they hold none of the bot's four
+    processing slots, so a private chat is answered meanwhile."""
+    groups = [-1001000000200 - i for i in range(6)]
+    private = 7101
+    async with start_bot() as app:  # the rate limiter on, as in production
+        mark = fake_api.mark()
+        for question in range(7):
+            for group in groups:
+                fake_api.send_text(
+                    group, f"/ask@asem_test_bot where was ASEM{question + 1} held?",
+                    chat_type="supergroup",
+                )  # fmt: skip
+        await fake_api.wait_for("sendMessage", count=6 * 5, after=mark, timeout=30)
+        processor = app.update_processor
+        # Every group now waits for its turn, and no slot is held while it does.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while processor.current_concurrent_updates:
+            assert loop.time() < deadline, "groups waiting for their turn hold processing slots"
+            await asyncio.sleep(0.01)
+        answered_groups = len(fake_api.calls("sendMessage", after=mark))
+        assert answered_groups < 6 * 7  # the groups are still waiting
+        asked = fake_api.mark()
+        fake_api.send_text(private, "Where was ASEM5 held?")
+        answer = await fake_api.wait_for_message(private, after=asked, timeout=30)
+        assert "Hanoi" in answer["text"]
+        group_answers = [
+            c for c in fake_api.calls("sendMessage", after=mark) if c.params["chat_id"] != private
+        ]
+        assert len(group_answers) < 6 * 7  # answered while the groups were still waiting
+        assert fake_api.flood_429_count == 0

@@ -263,3 +263,30 @@ async def test_idle_and_half_open_connections_are_closed_after_the_timeout() -> 
         assert queue.empty()
     finally:
         await server.shutdown()
+
+
+def test_a_port_already_taken_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken, FakeBotApi() as api:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ASEM_"))}
+        env.update(
+            NO_PROXY="127.0.0.1,localhost",
+            ASEM_DATA_DIR=str(tmp_path / "data"),
+            TELEGRAM_BOT_TOKEN=api.token,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            ASEM_WEBHOOK_URL=f"https://bot.example.org{PATH}",
+            ASEM_WEBHOOK_LISTEN="127.0.0.1",
+            ASEM_WEBHOOK_PORT=str(port),
+            ASEM_LOG_LEVEL="ERROR",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "run"], env=env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert f"cannot listen on 127.0.0.1:{port}" in line
+        assert not api.calls("setWebhook")  # it listens before it tells Telegram where

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
 import signal
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -269,6 +270,9 @@ def telegram_pace() -> AIORateLimiter:
     minute of a group at 20; per chat, :class:`TelegramPace` adds a bucket of 3 draining one
     every 1.1 seconds (Telegram: about one message a second in a chat, short bursts allowed).
     A 429 that still comes is waited out and retried.
+
+    A chat or group that waits for its turn gives up its processing slot meanwhile
+    (:class:`TelegramPace`), so busy groups never hold up private chats.
     """
     return TelegramPace(
         overall_max_rate=1,
@@ -284,13 +288,70 @@ CHAT_INTERVAL = 1.1  # seconds per message in one chat after a burst
 CHATS_PACED = 10_000  # per-chat buckets kept (least recently used go first)
 
 
+class _WaitWithoutSlot:
+    """A chat's or a group's AsyncLimiter; waiting for it releases the update's slot."""
+
+    def __init__(self, limiter: Any) -> None:
+        self._limiter = limiter
+
+    async def __aenter__(self) -> None:
+        slot = _SLOT.get(None)
+        if slot is None or self._limiter.has_capacity():
+            await self._limiter.acquire()  # no wait: nothing to give up
+            return
+        async with slot.given_up():
+            await self._limiter.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _Slot:
+    """The processing slot an update holds (one of MAX_CONCURRENT_UPDATES)."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore = semaphore
+        self.held = False
+
+    async def take(self) -> None:
+        await self._semaphore.acquire()
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._semaphore.release()
+
+    @contextlib.asynccontextmanager
+    async def given_up(self) -> AsyncIterator[None]:
+        """Let another update use the slot meanwhile; take one again afterwards (if that is
+        cancelled, the slot is not held and not released twice)."""
+        self.release()
+        try:
+            yield
+        finally:
+            await self.take()
+
+
+_SLOT: contextvars.ContextVar[_Slot] = contextvars.ContextVar("asem_slot")
+
+
 class TelegramPace(AIORateLimiter):
     """PTB's AIORateLimiter, with a bucket per chat for what is sent there (AIORateLimiter only
-    limits all chats together and groups), and the :data:`BEFORE_SEND` hook."""
+    limits all chats together and groups), and the :data:`BEFORE_SEND` hook.
+
+    The wait for a chat's or a group's turn (one message every 4 s once a group had 5)
+    happens outside the processing slots: the update gives its slot up while it waits and
+    takes one again before it sends. Six busy groups would otherwise hold all four slots for
+    seconds, and every private chat would wait behind them."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._chats: OrderedDict[object, AsyncLimiter] = OrderedDict()
+
+    def _get_group_limiter(self, group_id: str | int | bool) -> Any:
+        """A group's limiter, waited for outside the processing slots (:class:`_Slot`)."""
+        return _WaitWithoutSlot(super()._get_group_limiter(group_id))
 
     def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
@@ -323,7 +384,7 @@ class TelegramPace(AIORateLimiter):
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
-        async with self._chat_limiter(chat_id):
+        async with _WaitWithoutSlot(self._chat_limiter(chat_id)):
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
@@ -374,11 +435,23 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             # The chat's turn first, then a slot: a chat flooding the bot holds one slot.
             async with turn.lock:
-                await super().process_update(update, coroutine)
+                await self._in_slot(update, coroutine)
         finally:
             turn.waiting -= 1
             if not turn.waiting:
                 del self._chats[chat.id]
+
+    async def _in_slot(self, update: object, coroutine: Any) -> None:
+        """As BaseUpdateProcessor.process_update, with the slot known to the rate limiter
+        (a chat waiting for its turn gives it up: :class:`TelegramPace`)."""
+        slot = _Slot(self._semaphore)
+        await slot.take()
+        token = _SLOT.set(slot)
+        try:
+            await self.do_process_update(update, coroutine)
+        finally:
+            _SLOT.reset(token)
+            slot.release()
 
     async def do_process_update(self, update: object, coroutine: Any) -> None:
         task = asyncio.current_task()
