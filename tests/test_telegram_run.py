@@ -261,6 +261,32 @@ def test_token_filter_masks_messages_args_and_tracebacks() -> None:
     assert "https://api.telegram.org/***/getMe" in text and text.count("***") >= 3
 
 
+def test_payloads_and_the_webhook_secret_are_left_out_of_every_log_line() -> None:
+    """python-telegram-bot's DEBUG lines with parameters, results and updates keep their
+    words and lose their payload; the webhook secret is masked like the token."""
+    token, secret = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz", "hook-secret_0123456789"
+    stream = io.StringIO()
+    handler = configure_logging(logging.DEBUG, token, secrets=(secret,), stream=stream)
+    bot_log, app_log = logging.getLogger("telegram.Bot"), logging.getLogger("telegram.ext.App")
+    try:
+        params = {"chat_id": 8137264519, "text": "I am Dara", "secret_token": secret}
+        bot_log.debug("Calling Bot API endpoint `%s` with parameters `%s`", "sendMessage", params)
+        bot_log.debug(
+            "Call to Bot API endpoint `%s` finished with return value `%s`",
+            "sendMessage",
+            {"chat": {"id": 8137264519}},
+        )
+        bot_log.critical("Error while parsing updates! Received data was %r", [{"x": "Dara"}])
+        app_log.debug("Processing update %s", {"update_id": 42, "message": {"text": "Dara"}})
+        app_log.info("the secret is %s", secret)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert "Calling Bot API endpoint `sendMessage`" in text and "Processing update 42" in text
+    assert "8137264519" not in text and "Dara" not in text and secret not in text
+    assert "the secret is ***" in text
+
+
 async def test_no_token_in_any_log_line_at_debug(
     fake_api: FakeBotApi, brain: Brain, storage: Storage, tmp_path: Path
 ) -> None:

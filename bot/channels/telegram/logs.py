@@ -109,8 +109,9 @@ class PayloadFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         redact = _PAYLOADS.get(record.msg) if isinstance(record.msg, str) else None
-        if redact is None:
+        if redact is None or getattr(record, "asem_redacted", False):
             return True
+        record.asem_redacted = True  # each handler has this filter: redact once
         args = record.args if isinstance(record.args, tuple) else (record.args,)
         try:
             record.msg, record.args = redact(args)
