@@ -37,6 +37,7 @@ from typing import Any
 import tornado.web
 from telegram import Bot, Update
 from telegram.ext import ExtBot, Updater
+from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 from tornado.iostream import IOStream
 
@@ -242,7 +243,7 @@ class UpdateHandler(tornado.web.RequestHandler):
         self.refused = True
         self.chunks.clear()
         connection = self.request.connection
-        if not self._body_read and hasattr(connection, "set_max_body_size"):
+        if not self._body_read and isinstance(connection, HTTP1Connection):
             # The body is not read: the connection closes once the answer is out. Without
             # this, tornado would check an announced length against its limit too, and
             # add a "400 Bad Request" after this answer.
