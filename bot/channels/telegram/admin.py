@@ -111,4 +111,5 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(update, context, RELOADED, text=loaded.brain.kb.summary())
         return
     log.warning("/reload refused a knowledge base with %d problem(s)", len(loaded))
-    await say_lines(update, context, RELOAD_REFUSED, loaded, count=len(loaded))
+    lines = [printable(problem) for problem in loaded]  # a control character in a file: an escape
+    await say_lines(update, context, RELOAD_REFUSED, lines, count=len(loaded))
