@@ -22,9 +22,9 @@ import pytest
 from bot.channels.telegram.webhook import MAX_CONNECTIONS, MAX_UPDATE_BYTES, WebhookServer
 
 try:
-    from tests.fakes.bot_api import FakeBotApi
+    from tests.fakes.bot_api import FakeBotApi, post_update_to_webhook
 except ModuleNotFoundError:
-    from fakes.bot_api import FakeBotApi
+    from fakes.bot_api import FakeBotApi, post_update_to_webhook
 
 SECRET = "webhook-Secret_0123456789abcdef"
 USER = 8_137_264_519  # distinctive, so that it can be looked for in the log
@@ -290,3 +290,15 @@ def test_a_port_already_taken_is_one_line(tmp_path: Path) -> None:
         [line] = result.stderr.strip().splitlines()
         assert f"cannot listen on 127.0.0.1:{port}" in line
         assert not api.calls("setWebhook")  # it listens before it tells Telegram where
+
+
+def test_an_update_the_bot_cannot_read_is_skipped_with_one_line(webhook_bot: WebhookBot) -> None:
+    poison = {"update_id": 900_000_001, "message": {"message_id": 1, "text": "Dara's secret"}}
+    assert post_update_to_webhook(webhook_bot.url, poison, SECRET) == 200  # not sent again
+    answer = raw_request(webhook_bot.port, post_head(9, SECRET), b"{not json")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert "Hanoi" in ask(webhook_bot, "Where was ASEM5 held?")
+    log = webhook_bot.stop()
+    [line] = [line for line in log.splitlines() if "cannot read" in line]
+    assert "900000001" in line
+    assert "Dara" not in log and "Traceback" not in log
