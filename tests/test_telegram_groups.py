@@ -202,3 +202,26 @@ async def test_busy_groups_waiting_for_their_turn_do_not_hold_up_private_chats(
         ]
         assert len(group_answers) < 6 * 7  # answered while the groups were still waiting
         assert fake_api.flood_429_count == 0
+
+
+async def test_a_slot_is_given_up_only_by_the_update_that_holds_it() -> None:
+    """The processing slot an update holds: given up while it waits, taken again after, and
+    never released or taken by a task the update started (it inherits the context)."""
+    from bot.channels.telegram.app import _Slot
+
+    semaphore = asyncio.Semaphore(1)
+    slot = _Slot(semaphore)
+    await slot.take()
+    assert semaphore.locked()
+    async with slot.given_up():
+        assert not semaphore.locked()  # another update may run meanwhile
+    assert semaphore.locked() and slot.held
+
+    async def started_by_the_update() -> None:
+        async with slot.given_up():
+            assert semaphore.locked()  # not this task's to give up
+
+    await asyncio.create_task(started_by_the_update())
+    slot.release()
+    slot.release()  # twice: released once
+    assert not semaphore.locked() and semaphore._value == 1

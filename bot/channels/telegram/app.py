@@ -311,6 +311,7 @@ class _Slot:
 
     def __init__(self, semaphore: asyncio.Semaphore) -> None:
         self._semaphore = semaphore
+        self._owner = asyncio.current_task()
         self.held = False
 
     async def take(self) -> None:
@@ -325,7 +326,11 @@ class _Slot:
     @contextlib.asynccontextmanager
     async def given_up(self) -> AsyncIterator[None]:
         """Let another update use the slot meanwhile; take one again afterwards (if that is
-        cancelled, the slot is not held and not released twice)."""
+        cancelled, the slot is not held and not released twice). Only the update's own task
+        gives its slot up: a task it started (which inherits the context) holds none."""
+        if not self.held or asyncio.current_task() is not self._owner:
+            yield
+            return
         self.release()
         try:
             yield
