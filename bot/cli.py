@@ -15,19 +15,37 @@ Subcommands import what they need when they run, so ``ask`` starts fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
 import sys
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:  # imported when a command runs, so `ask` starts fast
     from bot.brain import Brain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+MAX_DAYS = 36_500  # as ASEM_LOG_RETENTION_DAYS: nothing older is kept
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (and exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        if not raw.strip().isascii() or not raw.strip().isdigit() or not low <= int(raw) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number {low}-{high}, not {raw!r}")
+        return int(raw)
+
+    return parse
 
 
 def _brain(knowledge: str | None = None) -> Brain:
@@ -38,6 +56,27 @@ def _brain(knowledge: str | None = None) -> Brain:
         return load_brain(knowledge)
     except KnowledgeError as exc:
         print("The knowledge base has problems (run 'asem-bot validate'):", file=sys.stderr)
+        for problem in exc.problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_PROBLEMS) from None
+
+
+def _checked_brain(command: str) -> Brain:
+    """The brain of a knowledge folder checked as ``asem-bot validate`` and ``/reload`` check
+    it (every message the code declares, its HTML...), never from the cache: a bot must not
+    start on a base that Telegram would refuse (an unclosed tag in the welcome). Exit 1."""
+    from bot.brain import Brain
+    from bot.knowledge import KnowledgeError
+    from bot.validation import checked_knowledge
+
+    try:
+        return Brain(checked_knowledge())
+    except KnowledgeError as exc:
+        print(
+            f"asem-bot {command}: the knowledge base has {len(exc.problems)} problem(s); "
+            "fix them first ('asem-bot validate' lists the same):",
+            file=sys.stderr,
+        )
         for problem in exc.problems[:20]:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(EXIT_PROBLEMS) from None
@@ -375,7 +414,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from bot.channels.telegram.logs import TokenFilter, configure_logging
 
-    configure_logging(settings.log_level, settings.token)
+    webhook_secret = (settings.webhook_secret,) if settings.webhook_url else ()
+    configure_logging(settings.log_level, settings.token, secrets=webhook_secret)
     from telegram.error import Conflict, InvalidToken, NetworkError
 
     from bot.channels.telegram.app import check_token, run
@@ -400,7 +440,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_token(settings)  # first, so that a wrong token is all the user reads
     except (InvalidToken, NetworkError) as exc:
         return telegram_refused(exc)
-    brain = _brain()
+    brain = _checked_brain("run")
     from bot.storage import Storage, StorageError
 
     try:
@@ -419,9 +459,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+    except OSError as exc:
+        if not settings.webhook_url or exc.errno not in _CANNOT_LISTEN:
+            raise
+        print(
+            f"asem-bot run: cannot listen on {settings.webhook_listen}:{settings.webhook_port} "
+            f"(ASEM_WEBHOOK_LISTEN, ASEM_WEBHOOK_PORT): {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
     finally:
         storage.close()
     return EXIT_OK
+
+
+_CANNOT_LISTEN = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -482,12 +534,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(f"asem-bot stats: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    if args.json:
-        print(json.dumps(asdict(stats), ensure_ascii=False, indent=2))
+    from bot.channels.screen import json_printable, printable
+
+    if args.json:  # valid JSON still: what could steer a terminal is written as \uXXXX
+        print(json_printable(json.dumps(asdict(stats), ensure_ascii=False, indent=2)))
         return EXIT_OK
     from bot.campaign.report import format_stats
 
-    print(format_stats(stats))
+    print(printable(format_stats(stats)))
     return EXIT_OK
 
 
@@ -495,11 +549,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="asem-bot",
         description="A fact bot about ASEM, the Asia-Europe Meeting: in Telegram or the terminal.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     validate = commands.add_parser(
         "validate", help="check the knowledge base", description="Check the knowledge base."
@@ -629,8 +683,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="what people asked: totals, answer rate, top intents, unanswered questions",
         description="Read the question log in $ASEM_DATA_DIR and print a summary.",
     )
-    stats.add_argument("--days", type=int, help="only the last N days")
-    stats.add_argument("--top", type=int, default=10, help="rows per table (default: 10)")
+    stats.add_argument(
+        "--days", type=_whole_number(1, MAX_DAYS), help=f"only the last N days (1-{MAX_DAYS})"
+    )
+    stats.add_argument(
+        "--top",
+        type=_whole_number(0, 1000),
+        default=10,
+        help="rows per table (default: 10)",
+    )
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(func=cmd_stats)
 
@@ -653,6 +714,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
         return EXIT_OK
+    except OSError as exc:  # a file or folder that cannot be read or written: one line
+        where = f" {exc.filename}:" if exc.filename else ""
+        print(f"asem-bot {args.command}:{where} {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

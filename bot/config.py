@@ -61,7 +61,12 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "the secret Telegram sends with every webhook request, 1-256 letters, digits, "
         "_ or -; if unset, a random one is made at each start",
     ),
-    ("ASEM_WEBHOOK_LISTEN", "0.0.0.0", "address the webhook server listens on"),
+    (
+        "ASEM_WEBHOOK_LISTEN",
+        "0.0.0.0",
+        "address the webhook server listens on; it speaks plain HTTP, for a TLS proxy in front "
+        "of it (outside a container: 127.0.0.1)",
+    ),
     ("ASEM_WEBHOOK_PORT", "8443", "port the webhook server listens on"),
     (
         "ASEM_RATE_LIMITER",

@@ -306,7 +306,9 @@ def load_cases(path: Path) -> list[Case]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ValueError(f"not a YAML file: {exc}") from None
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1}: {problem})" if mark else ""
+        raise ValueError(f"not a YAML file{where}") from None
     except UnicodeDecodeError:
         raise ValueError("not a UTF-8 text file") from None
     if not isinstance(data, list):

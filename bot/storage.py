@@ -25,14 +25,25 @@ What is stored
       The last ANSWERS_PER_CHAT per chat, for ANSWERS_KEPT_DAYS. Never the text of either.
     * ``question_log``: one row per question asked: time, chat type, language, best intent,
       confidence and whether it was answered. The question *text* only for questions the bot
-      declined or was unsure of (cut to 500 characters), so they can be answered in a later
-      release; answered questions are only counted.
+      declined or was unsure of (cut to 500 characters, phone numbers, ids, e-mail addresses
+      and @usernames masked, control characters dropped: :func:`mask_personal`), so they can
+      be answered in a later release; answered questions are only counted.
+
+The chat ids kept, and why
+    ``chats``, ``quiz_seen``, ``polls``, ``quiz_scores`` and ``daily_posts`` are keyed by chat
+    id, because each is a chat's own state: its language and switches, which quiz questions it
+    has had, the polls whose answers count for it, its score, and which day's post it got. A
+    group's id names the group. **A private chat's id is its user's Telegram user id**: these
+    tables hold the user ids of the people who set a language, subscribed, took a quiz or
+    got a daily post in a private chat. Nothing else about them is kept.
 
 What is never stored
-    No user id, user name or message in any table; the question log has no chat id either, so a
-    logged question cannot be traced to a chat or person (many users are in the EU). A CHECK
-    constraint keeps text out of answered rows even if a caller gets it wrong.
-    :meth:`Storage.forget_chat` deletes everything kept about a chat that blocked the bot.
+    No user name, no message but the masked unanswered questions, and no user id other than
+    those private chat ids; who answered a quiz poll is not stored. The question log has no
+    chat id, so a logged question cannot be traced to a chat or person (many users are in the
+    EU). A CHECK constraint keeps text out of answered rows even if a caller gets it wrong.
+    :meth:`Storage.forget_chat` deletes everything kept about a chat that blocked or removed
+    the bot; :meth:`Storage.migrate_chat` moves it all when a group becomes a supergroup.
 
 Retention
     :meth:`Storage.purge` deletes question-log rows, quiz polls and daily-post records older than
@@ -62,6 +73,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
 import sqlite3
 import threading
@@ -346,17 +358,54 @@ def _label(value: str, what: str) -> str:
     return value
 
 
-def _clean_question(text: str | None) -> str | None:
-    """One line of at most MAX_QUESTION_CHARS, or None when nothing is left.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls, DEL and the bidirectional marks, embeddings, overrides and isolates:
+nothing a question needs, and each can steer a terminal or reorder a line."""
 
-    NUL is dropped (the sqlite3 shell stops printing at it) and lone surrogates, which cannot
-    be encoded as UTF-8, become U+FFFD.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TELEGRAM_LINK = re.compile(r"(?:https?://)?(?:t|telegram)\.me/[\w+/-]+", re.IGNORECASE)
+_USERNAME = re.compile(r"(?<![\w@])@\w{2,32}")
+_NUMBER_RUN = re.compile(r"\+?\(?\d[\d\s().-]*\d")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_DATE = re.compile(r"(?:1[89]|20)\d\d[-.]\d\d?[-.]\d\d?|\d\d?[-.]\d\d?[-.](?:1[89]|20)\d\d")
+MASKED_DIGITS = 7
+"""A run of this many digits or more (alone, or grouped with spaces, dashes, dots or
+brackets as phone numbers are written) is masked: a phone number, a user or chat id, an
+account number. A run that is only years ("1996 1998 2000"), or a date, is kept."""
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    run = match[0]
+    groups = re.findall(r"\d+", run)
+    if sum(len(group) for group in groups) < MASKED_DIGITS:
+        return run
+    if all(_YEAR.fullmatch(group) for group in groups) or _DATE.fullmatch(run):
+        return run  # years, or a date
+    return "[number]"
+
+
+def mask_personal(text: str) -> str:
+    """``text`` with e-mail addresses, Telegram usernames and links, phone numbers and other
+    long digit runs (ids) replaced by ``[e-mail]``, ``[user]`` and ``[number]``."""
+    text = _EMAIL.sub("[e-mail]", text)
+    text = _TELEGRAM_LINK.sub("[user]", text)
+    text = _USERNAME.sub("[user]", text)
+    return _NUMBER_RUN.sub(_mask_number, text)
+
+
+def _clean_question(text: str | None) -> str | None:
+    """One line of at most MAX_QUESTION_CHARS, personal details masked (:func:`mask_personal`),
+    or None when nothing is left.
+
+    Control characters (NUL included: the sqlite3 shell stops printing at it) and the
+    bidirectional controls are dropped, and lone surrogates, which cannot be encoded as
+    UTF-8, become U+FFFD.
     """
     if text is None:
         return None
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    text = " ".join(text.replace("\x00", "").split())
-    return text[:MAX_QUESTION_CHARS] or None
+    text = " ".join(_CONTROLS.sub(" ", text.replace("\x00", "")).split())
+    return mask_personal(text)[:MAX_QUESTION_CHARS] or None
 
 
 _INSERT_QUESTION = (
@@ -735,7 +784,37 @@ class Storage:
             tables = ("chats", "quiz_seen", "polls", "quiz_scores", "daily_posts", "sent_answers")
             for table in tables:
                 db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
-        logger.info("forgot chat %d", chat_id)
+        logger.info("forgot a chat that blocked or removed the bot")  # which one: not logged
+
+    def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup (a new chat id): move everything kept about it, its
+        settings, quiz rotation, polls, score and daily posts, to the new id. Settings the
+        new id already has win; scores add up. Doing it twice changes nothing."""
+        with self._writing() as db:
+            if db.execute("SELECT 1 FROM chats WHERE chat_id = ?", (new_id,)).fetchone():
+                db.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
+            else:
+                db.execute(
+                    "UPDATE chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? "
+                    "WHERE chat_id = ?",
+                    (new_id, self._now(), old_id),
+                )
+            for table in ("quiz_seen", "daily_posts"):
+                db.execute(
+                    f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+                    (new_id, old_id),
+                )
+                db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (old_id,))  # duplicates
+            db.execute("UPDATE polls SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+            db.execute(
+                "INSERT INTO quiz_scores (chat_id, answered, correct) "
+                "SELECT ?, answered, correct FROM quiz_scores WHERE chat_id = ? "
+                "ON CONFLICT (chat_id) DO UPDATE SET answered = answered + excluded.answered, "
+                "correct = correct + excluded.correct",
+                (new_id, old_id),
+            )
+            db.execute("DELETE FROM quiz_scores WHERE chat_id = ?", (old_id,))
+        logger.info("moved a group's settings to its new supergroup id")
 
     # -- quiz rotation and scores ----------------------------------------------------------------
 
@@ -1160,8 +1239,8 @@ class Storage:
                 "GROUP BY intent ORDER BY n DESC, intent LIMIT ?",
                 (since_epoch, top),
             ).fetchall()
-            texts = [
-                text
+            texts = [  # cleaned again: rows written before masking was added
+                _clean_question(text) or ""
                 for (text,) in db.execute(
                     "SELECT question FROM question_log "
                     "WHERE answered = 0 AND question IS NOT NULL AND at >= ? "

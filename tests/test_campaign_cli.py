@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,62 @@ def test_quiz_in_the_terminal_chat(env: dict[str, str]) -> None:
     assert out.count("  1. ") >= 2 and out.count("  4. ") >= 2
     assert out.count("Right!") + out.count("Not quite") == 2
     assert "Quiz score: " in out and "out of 2." in out
+
+
+STEERING = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""What could steer a terminal: C0 and C1 controls (but the line break), DEL, the
+bidirectional controls."""
+
+
+def test_stats_never_prints_what_steers_a_terminal(env: dict[str, str], tmp_path: Path) -> None:
+    hostile = (
+        "\x1b]52;c;ZXZpbA==\x07clipboard \x1b[2J\x1b[H cleared \u202eevil\u202c \u2066x\u2069 "
+        "\x9b31m call +855 12 345 678 or bob@example.org, @someone"
+    )
+    with Storage.open(tmp_path) as storage:
+        storage.log_question(
+            chat_type="private", lang="en", intent=None, confidence=0.1, answered=False,
+            question="warm up",
+        )  # fmt: skip
+    with sqlite3.connect(tmp_path / "asem-bot.sqlite3") as db:  # as an older version wrote it
+        db.execute(
+            "INSERT INTO question_log (at, chat_type, lang, intent, confidence, answered, "
+            "question) VALUES (?, 'private', 'en', NULL, 0.1, 0, ?)",
+            (int(dt.datetime.now(dt.UTC).timestamp()), hostile),
+        )
+    result = bot(env | {"ASEM_DATA_DIR": str(tmp_path)}, "stats")
+    assert result.returncode == 0, result.stderr
+    assert not STEERING.search(result.stdout), repr(result.stdout)
+    assert "clipboard" in result.stdout and "cleared" in result.stdout
+    for personal in ("345 678", "bob@", "someone"):
+        assert personal not in result.stdout
+    raw = bot(env | {"ASEM_DATA_DIR": str(tmp_path)}, "stats", "--json").stdout
+    assert not STEERING.search(raw.replace("\n", "")), repr(raw)
+    texts = [group["representative"] for group in json.loads(raw)["top_unanswered"]]
+    assert any("clipboard" in text and "[number]" in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stats", "--days", "0"),
+        ("stats", "--days", "-3"),
+        ("stats", "--days", "99999999999"),
+        ("stats", "--days", "many"),
+        ("stats", "--top", "-1"),
+        ("eval", "README.md"),
+        ("eval", "knowledge"),
+        ("eval", "no-such-file.yaml"),
+        ("no-such-command",),
+        ("ask", "--no-such-option"),
+    ],
+)
+def test_every_cli_error_is_one_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    with Storage.open(tmp_path):
+        pass
+    result = bot(env | {"ASEM_DATA_DIR": str(tmp_path)}, *args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -32,6 +33,7 @@ from bot.storage import (
     Storage,
     StorageError,
     group_questions,
+    mask_personal,
 )
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -564,12 +566,15 @@ def test_any_question_text_is_stored_safely(
     if answered:
         assert stored is None
         return
-    visible = "".join(text.replace("\x00", "").split())
+    visible = "".join(STEERING.sub("", text).split())
     assert (stored is None) == (not visible)
     if stored is not None:
         assert len(stored) <= MAX_QUESTION_CHARS
-        assert "\x00" not in stored
+        assert not STEERING.search(stored)  # no NUL, escape, C1 control or bidi override
         stored.encode("utf-8")  # a proper string, whatever came in
+
+
+STEERING = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.fixture(scope="module")
@@ -866,3 +871,38 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
         assert storage.chat_score(1) == Score(4, 3, 0)
     with inspect(tmp_path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+# -- personal details in logged questions -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("call me on +855 12 345 678 please", "call me on [number] please"),
+        ("my number is 012-345-678", "my number is [number]"),
+        ("(023) 123 456 is the office", "[number] is the office"),
+        ("+44 20 7946 0958", "[number]"),
+        ("my id 123456789 is blocked", "my id [number] is blocked"),
+        ("write to a.b+c@example.co.uk or bob@gmail.com", "write to [e-mail] or [e-mail]"),
+        ("ask @some_user or t.me/joe_bloggs", "ask [user] or [user]"),
+        # Not personal: years, dates, short numbers, ASEM's own names.
+        ("summits in 1996 1998 2000 2002", "summits in 1996 1998 2000 2002"),
+        ("what happened on 2004-10-08 or 8.10.2004", "what happened on 2004-10-08 or 8.10.2004"),
+        ("ASEM13 in 2021, budget 100000", "ASEM13 in 2021, budget 100000"),
+        ("is ASEM5 @ Bangkok?", "is ASEM5 @ Bangkok?"),
+    ],
+)
+def test_personal_details_are_masked(typed: str, kept: str) -> None:
+    assert mask_personal(typed) == kept
+
+
+def test_logged_questions_keep_no_phone_email_or_username(storage: Storage) -> None:
+    log(
+        storage, "I am Dara, +855 97 123 4567, dara@example.com, @dara_kh: ASEM14?", answered=False
+    )
+    with inspect(storage.path.parent) as db:
+        (stored,) = db.execute("SELECT question FROM question_log").fetchone()
+    assert stored == "I am Dara, [number], [e-mail], [user]: ASEM14?"
+    (group,) = storage.stats().top_unanswered
+    assert group.representative == stored

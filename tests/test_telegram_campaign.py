@@ -37,7 +37,7 @@ from bot.channels.telegram.runtime import fill_pre, services
 from bot.channels.telegram.subscriptions import CATCH_UP_JOB, DAILY_JOB, daily_state
 from bot.declare import declared_messages
 from bot.reply import MAX_TEXT, html_problems
-from bot.storage import DB_FILENAME, Storage
+from bot.storage import DB_FILENAME, ChatSettings, Score, Storage
 
 try:
     from tests.fakes.bot_api import FakeBotApi
@@ -428,6 +428,72 @@ async def test_after_a_crash_a_post_that_never_left_is_sent_and_an_unsure_one_re
     assert states == {USER: "sent", OTHER: "unsure", third: "sent"}
 
 
+# -- a group becomes a supergroup ----------------------------------------------------------------
+
+OLD_GROUP = -4001
+
+
+def a_group_with_everything(storage: Storage) -> None:
+    storage.set_language(OLD_GROUP, "group", "km")
+    storage.set_subscribed(OLD_GROUP, "group", True)
+    storage.set_auto_answer(OLD_GROUP, "group", True)
+    storage.mark_quiz_seen(OLD_GROUP, "summit_hosts")
+    storage.record_poll("poll-1", OLD_GROUP, "summit_hosts", 0)
+    assert storage.record_poll_answer("poll-1", [0]) is True
+
+
+def assert_everything_moved(storage: Storage, new_id: int) -> None:
+    moved = storage.chat(new_id)
+    assert (moved.chat_type, moved.lang, moved.subscribed, moved.auto_answer) == (
+        "supergroup",
+        "km",
+        True,
+        True,
+    )
+    assert storage.chat_score(new_id) == Score(answered=1, correct=1)
+    assert storage.quiz_seen(new_id) == {"summit_hosts"}
+    poll = storage.poll("poll-1")
+    assert poll is not None and poll.chat_id == new_id
+    assert storage.chat(OLD_GROUP) == ChatSettings(OLD_GROUP)  # nothing left under the old id
+    assert storage.chat_score(OLD_GROUP) == Score() and not storage.quiz_seen(OLD_GROUP)
+    assert storage.subscribed_chats() == [new_id]
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_all_its_settings(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage
+) -> None:
+    a_group_with_everything(storage)
+    async with start_bot(env=NO_LIMIT, campaign=True):
+        new_id = fake_api.migrate_to_supergroup(OLD_GROUP)
+        await eventually(lambda: storage.chat(new_id).subscribed)
+        await eventually(lambda: not storage.chat(OLD_GROUP).subscribed)
+        assert_everything_moved(storage, new_id)
+        # Auto-answer still on, in the group's language, under the new id (a question in
+        # no language of its own, so the chat's choice decides)
+        answer = await ask(fake_api, "ASEM5?", new_id, chat_type="supergroup")
+        assert any("\u1780" <= char <= "\u17ff" for char in answer["text"])  # Khmer
+    storage.migrate_chat(OLD_GROUP, new_id)  # Telegram says it twice: the second is a no-op
+    assert_everything_moved(storage, new_id)
+
+
+async def test_a_daily_post_to_a_group_that_became_a_supergroup_follows_it(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, expect: Expect
+) -> None:
+    expect.bad_requests.append("upgraded to a supergroup")
+    a_group_with_everything(storage)
+    clock = Clock(at(3, 9, 0))
+    options = {"clock": clock, "retry_delays": (0.05,), "catch_up_after": 3600}
+    async with start_bot(env=NO_LIMIT, campaign=options) as app:
+        new_id = fake_api.migrate_to_supergroup(OLD_GROUP, announce=False)  # not told
+        await fire(app)  # refused: "group chat was upgraded", with the new id
+        await eventually(lambda: bool(posts(fake_api).get(new_id)))
+        assert len(posts(fake_api)[new_id]) == 1 and OLD_GROUP not in posts(fake_api)
+        text = posts(fake_api)[new_id][0]["text"]
+        assert any("\u1780" <= char <= "\u17ff" for char in text)  # still in Khmer
+        assert_everything_moved(storage, new_id)
+        assert storage.daily_posted(at(3, 9).date()) == {new_id}
+
+
 # -- admin commands -------------------------------------------------------------------------------
 
 
@@ -512,6 +578,75 @@ async def test_stats_for_admins_only(
         assert "administrators" in refused["text"]
         week = await ask(fake_api, "/stats 7", ADMIN)
         assert "the last 7 days" in week["text"]
+
+
+async def test_stats_in_a_group_shows_no_question_and_odd_arguments_get_a_clear_answer(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage
+) -> None:
+    storage.log_question(
+        chat_type="private", lang="en", intent=None, confidence=0.1, answered=False,
+        question="I am Sokha from Kampot, is my visa ready?",
+    )  # fmt: skip
+    with sqlite3.connect(storage.path) as db:  # a row as an older version wrote it
+        db.execute(
+            "INSERT INTO question_log (at, chat_type, lang, intent, confidence, answered, "
+            "question) VALUES (?, 'private', 'en', NULL, 0.1, 0, ?)",
+            (int(dt.datetime.now(dt.UTC).timestamp()), "\x1b[2J\u202eweird\u202c +85512345678"),
+        )
+    async with start_bot(env={"ASEM_ADMIN_IDS": str(ADMIN)}, campaign=True):
+        private = (await ask(fake_api, "/stats", ADMIN))["text"]
+        assert "Sokha" in private and "weird" in private
+        assert "\x1b" not in private and "\u202e" not in private and "12345678" not in private
+        group = (await in_group(fake_api, "/stats", ADMIN))["text"]
+        assert "Questions (all time): 2" in group
+        assert "Sokha" not in group and "weird" not in group
+        assert "only in a private chat" in group
+        for argument in ("999999999", "0", "abc", "-1", "7 days"):
+            usage = (await ask(fake_api, f"/stats {argument}", ADMIN))["text"]
+            assert "/stats 7" in usage and "36500" in usage, argument
+        assert "the last 36500 days" in (await ask(fake_api, "/stats 36500", ADMIN))["text"]
+
+
+async def test_no_admin_path_is_open_to_anyone_else(
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, expect: Expect
+) -> None:
+    """Every way a non-admin could reach /stats or /reload: commands in any spelling, in a
+    group where they are the creator, edits, and forged button presses (a modified client
+    can send any callback data)."""
+    expect.bad_requests.append("not modified")
+    storage.log_question(
+        chat_type="private", lang="en", intent=None, confidence=0.1, answered=False,
+        question="private question nobody else may read",
+    )  # fmt: skip
+    fake_api.set_admins(GROUP, [OTHER])  # the group's own admin, not a bot admin
+    async with start_bot(env={"ASEM_ADMIN_IDS": str(ADMIN)}, campaign=True) as app:
+        old_brain = services(app).brain
+        for text in ("/stats", "/STATS", "/stats@asem_test_bot 7", "/reload", "/Reload now"):
+            assert "administrators" in (await ask(fake_api, text, OTHER))["text"], text
+            assert "administrators" in (await in_group(fake_api, text, OTHER))["text"], text
+        menu = await ask(fake_api, "/start", OTHER)
+        fake_api.edited_text(OTHER, menu["message_id"] - 1, "/stats")  # edits are not commands
+        forged = ("a:stats", "a:/stats", "a:reload", "stats", "/stats", "a:admin.stats",
+                  "a:stats#1", "a:menu:stats", "a:reload:x=1")  # fmt: skip
+        for data in forged:
+            mark = fake_api.mark()
+            query_id = fake_api.press_button(menu, data, user_id=OTHER, forged=True)
+            [answer] = await fake_api.wait_for(
+                "answerCallbackQuery",
+                lambda c, q=query_id: c.params["callback_query_id"] == q,
+                after=mark,
+            )
+            assert "expired" in answer.params["text"], data  # the stale-button notice
+            await fake_api.wait_for(("editMessageText", "sendMessage"), after=mark)
+        table = await ask(fake_api, "/stats", ADMIN)  # the admin still can
+        assert "nobody else may read" in table["text"]
+        shown = [
+            call.params.get("text", "")
+            for call in fake_api.calls(("sendMessage", "editMessageText", "answerCallbackQuery"))
+            if call.params.get("chat_id") != ADMIN
+        ]
+        assert not [text for text in shown if "nobody else" in text or "Questions (" in text]
+        assert services(app).brain is old_brain  # never reloaded
 
 
 def test_fill_pre_keeps_within_telegrams_limit() -> None:

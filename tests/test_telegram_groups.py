@@ -7,6 +7,7 @@ the longer ones switch it off (``NO_LIMIT``) to stay fast. Each test has its own
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from conftest import StartBot
@@ -182,3 +183,62 @@ async def test_group_buttons_edit_only_for_the_asker(
         assert edit.ok and "ASEF" in edit.result["text"]
         assert edit.params["message_id"] == menu["message_id"]
         assert fake_api.calls("sendMessage", after=mark) == []
+
+
+async def test_busy_groups_waiting_for_their_turn_do_not_hold_up_private_chats(
+    fake_api: FakeBotApi, start_bot: StartBot
+) -> None:
+    """Six groups ask seven questions each: five answers each go out at once, then each group
+    waits for its turn (one answer every 4 s). Waiting, they hold none of the bot's four
+    processing slots, so a private chat is answered meanwhile."""
+    groups = [-1001000000200 - i for i in range(6)]
+    private = 7101
+    async with start_bot() as app:  # the rate limiter on, as in production
+        mark = fake_api.mark()
+        for question in range(7):
+            for group in groups:
+                fake_api.send_text(
+                    group, f"/ask@asem_test_bot where was ASEM{question + 1} held?",
+                    chat_type="supergroup",
+                )  # fmt: skip
+        await fake_api.wait_for("sendMessage", count=6 * 5, after=mark, timeout=30)
+        processor = app.update_processor
+        # Every group now waits for its turn, and no slot is held while it does.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while processor.current_concurrent_updates:
+            assert loop.time() < deadline, "groups waiting for their turn hold processing slots"
+            await asyncio.sleep(0.01)
+        answered_groups = len(fake_api.calls("sendMessage", after=mark))
+        assert answered_groups < 6 * 7  # the groups are still waiting
+        asked = fake_api.mark()
+        fake_api.send_text(private, "Where was ASEM5 held?")
+        answer = await fake_api.wait_for_message(private, after=asked, timeout=30)
+        assert "Hanoi" in answer["text"]
+        group_answers = [
+            c for c in fake_api.calls("sendMessage", after=mark) if c.params["chat_id"] != private
+        ]
+        assert len(group_answers) < 6 * 7  # answered while the groups were still waiting
+
+
+async def test_a_slot_is_given_up_only_by_the_update_that_holds_it() -> None:
+    """The processing slot an update holds: given up while it waits, taken again after, and
+    never released or taken by a task the update started (it inherits the context)."""
+    from bot.channels.telegram.app import _Slot
+
+    semaphore = asyncio.Semaphore(1)
+    slot = _Slot(semaphore)
+    await slot.take()
+    assert semaphore.locked()
+    async with slot.given_up():
+        assert not semaphore.locked()  # another update may run meanwhile
+    assert semaphore.locked() and slot.held
+
+    async def started_by_the_update() -> None:
+        async with slot.given_up():
+            assert semaphore.locked()  # not this task's to give up
+
+    await asyncio.create_task(started_by_the_update())
+    slot.release()
+    slot.release()  # twice: released once
+    assert not semaphore.locked() and semaphore._value == 1

@@ -6,9 +6,11 @@ forged buttons, media, and the "typing" action for a slow answer.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+import pytest
 from conftest import Expect, StartBot
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -195,6 +197,24 @@ async def test_stale_and_forged_buttons(
             assert "a:meeting.list:meeting_kind=summit" in datas(fake_api, menu)
             await app.bot.edit_message_reply_markup(USER, menu["message_id"], reply_markup=markup)
             menu = fake_api.get_message(USER, menu["message_id"])
+
+
+async def test_a_press_too_old_to_answer_still_updates_the_message_quietly(
+    fake_api: FakeBotApi, start_bot: StartBot, expect: Expect, caplog: pytest.LogCaptureFixture
+) -> None:
+    expect.bad_requests.append("query is too old")
+    async with start_bot():
+        menu = await ask(fake_api, "/start")
+        about = callback_data(BY_NAME["about"].action.encode())
+        mark = fake_api.mark()
+        fake_api.press_button(menu, about, expired=True)  # handled after Telegram's deadline
+        [answer] = await fake_api.wait_for("answerCallbackQuery", after=mark)
+        assert answer.status == 400
+        await fake_api.wait_for("editMessageText", after=mark)
+        card = fake_api.get_message(USER, menu["message_id"])
+        assert card is not None and card["text"] != menu["text"]  # the card is shown all the same
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    assert any("too late" in r.getMessage() for r in caplog.records)
 
 
 async def test_same_button_twice_is_not_an_error(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -100,6 +101,76 @@ def test_refused_token_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert {call.status for call in api.calls("getMe")} == {401}
 
 
+def test_run_refuses_a_knowledge_base_that_validate_refuses(tmp_path: Path) -> None:
+    """An unclosed <b> in the welcome: Telegram would refuse every /start."""
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "knowledge", knowledge)
+    messages = knowledge / "messages.yaml"
+    text = messages.read_text(encoding="utf-8")
+    welcome = text.index("  welcome:")
+    messages.write_text(text[:welcome] + text[welcome:].replace("<b>", "<b><b>", 1), "utf-8")
+    with FakeBotApi() as api:
+        env = cli_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=api.token,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            ASEM_KNOWLEDGE_DIR=str(knowledge),
+        )
+        validated = asem_bot("validate", env=env)
+        assert validated.returncode == 1 and "welcome: <b> is never closed" in validated.stdout
+        result = asem_bot("run", env=env)
+        assert result.returncode == 1, result.stderr
+        assert "welcome: <b> is never closed" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not api.calls(("getUpdates", "deleteWebhook", "setWebhook", "setMyCommands"))
+
+
+def test_one_server_error_in_each_start_up_call_is_retried(tmp_path: Path) -> None:
+    """getMe, deleteWebhook, setMyCommands... each answer 500 once: the bot starts all the
+    same, and in webhook mode setWebhook too."""
+    port = free_port()
+    for webhook in (False, True):
+        with FakeBotApi() as api:
+            for method in ("getMe", "deleteWebhook", "setWebhook", "setMyCommands",
+                           "setMyDescription"):  # fmt: skip
+                api.fail_next(method, status=500)
+            extra = {"ASEM_LOG_LEVEL": "INFO"}
+            if webhook:
+                extra |= {
+                    "ASEM_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+                    "ASEM_WEBHOOK_LISTEN": "127.0.0.1",
+                    "ASEM_WEBHOOK_PORT": str(port),
+                }
+            env = cli_env(
+                tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url, **extra
+            )
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                started = "setWebhook" if webhook else "getUpdates"
+                api.wait_for_sync(started, lambda call: call.ok, timeout=60)
+                api.send_text(USER, "/start")
+                api.wait_for_sync("sendMessage", timeout=20)
+                assert api.commands({"type": "all_private_chats"})
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+            assert process.returncode == 0, stderr
+            assert "Traceback" not in stderr
+            failed = {call.method for call in api.calls() if call.status == 500}
+            assert failed == {"getMe", "setMyCommands", "setMyDescription"} | (
+                {"setWebhook"} if webhook else {"deleteWebhook"}
+            )
+
+
 def test_run_help_lists_every_variable(tmp_path: Path) -> None:
     from bot.config import VARIABLES
 
@@ -188,6 +259,32 @@ def test_token_filter_masks_messages_args_and_tracebacks() -> None:
     text = stream.getvalue()
     assert token.split(":")[1] not in text
     assert "https://api.telegram.org/***/getMe" in text and text.count("***") >= 3
+
+
+def test_payloads_and_the_webhook_secret_are_left_out_of_every_log_line() -> None:
+    """python-telegram-bot's DEBUG lines with parameters, results and updates keep their
+    words and lose their payload; the webhook secret is masked like the token."""
+    token, secret = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz", "hook-secret_0123456789"
+    stream = io.StringIO()
+    handler = configure_logging(logging.DEBUG, token, secrets=(secret,), stream=stream)
+    bot_log, app_log = logging.getLogger("telegram.Bot"), logging.getLogger("telegram.ext.App")
+    try:
+        params = {"chat_id": 8137264519, "text": "I am Dara", "secret_token": secret}
+        bot_log.debug("Calling Bot API endpoint `%s` with parameters `%s`", "sendMessage", params)
+        bot_log.debug(
+            "Call to Bot API endpoint `%s` finished with return value `%s`",
+            "sendMessage",
+            {"chat": {"id": 8137264519}},
+        )
+        bot_log.critical("Error while parsing updates! Received data was %r", [{"x": "Dara"}])
+        app_log.debug("Processing update %s", {"update_id": 42, "message": {"text": "Dara"}})
+        app_log.info("the secret is %s", secret)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert "Calling Bot API endpoint `sendMessage`" in text and "Processing update 42" in text
+    assert "8137264519" not in text and "Dara" not in text and secret not in text
+    assert "the secret is ***" in text
 
 
 async def test_no_token_in_any_log_line_at_debug(

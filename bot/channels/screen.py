@@ -29,6 +29,13 @@ def printable(text: str) -> str:
     return _CONTROLS.sub(_escape, text.replace("\t", "    "))
 
 
+def json_printable(text: str) -> str:
+    """JSON text with the characters that could steer a terminal (see :func:`printable`)
+    written as ``\\uXXXX`` escapes: the same JSON value, safe to print. ``json.dumps``
+    escapes C0 controls itself, but not DEL, C1 or the bidirectional controls."""
+    return _CONTROLS.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
 def char_width(char: str) -> int:
     """The columns a character takes in a terminal (as ``wcwidth`` counts them)."""
     if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):

@@ -724,6 +724,7 @@ class FakeBotApi:
         self._inline_answers: dict[str, dict[str, Any]] = {}
         self._blocked: set[int] = set()
         self._deleted_chats: set[int] = set()
+        self._migrated: dict[int, int] = {}  # a group's id -> its supergroup's
         self._admins: dict[int, list[int]] = {}
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
@@ -1130,6 +1131,13 @@ class FakeBotApi:
             raise _bad("chat not found")
         if chat["id"] in self._deleted_chats:
             raise _bad("chat not found")
+        if chat["id"] in self._migrated:
+            new_id = self._migrated[chat["id"]]
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": new_id},
+            )
         if writing and chat["id"] in self._blocked:
             raise ApiError(403, self._forbidden_text(chat))
         return chat
@@ -1969,9 +1977,14 @@ class FakeBotApi:
         data: str,
         *,
         user_id: int | None = None,
+        forged: bool = False,
+        expired: bool = False,
     ) -> str:
         """A user presses the inline button with ``data`` on a bot message; returns the
-        callback query id.  The button must exist on the message's *current* keyboard."""
+        callback query id.  The button must exist on the message's *current* keyboard,
+        unless ``forged`` (a modified client can send any callback data). ``expired``: the
+        update arrives too late to be answered (answerCallbackQuery says "query is too
+        old", as Telegram does some 15 s after the press)."""
         with self._cond:
             key = (
                 message
@@ -1986,12 +1999,13 @@ class FakeBotApi:
                 raise ValueError(f"message {key} does not exist (deleted?)")
             rows = current.get("reply_markup", {}).get("inline_keyboard", [])
             datas = [button.get("callback_data") for row in rows for button in row]
-            if data not in datas:
+            if data not in datas and not forged:
                 raise ValueError(f"message {key} has no button {data!r}; it has {datas}")
             if user_id is None:
                 user_id = key[0] if current["chat"]["type"] == "private" else DEFAULT_USER_ID
             query_id = str(next(self._query_ids))
-            self._open_callback_queries.add(query_id)
+            if not expired:
+                self._open_callback_queries.add(query_id)
             self.push_update(
                 {
                     "callback_query": {
@@ -2056,6 +2070,30 @@ class FakeBotApi:
                 "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in option_ids],
             }
             return self.push_update({"poll_answer": answer})
+
+    def migrate_to_supergroup(
+        self, chat_id: int, *, user_id: int | None = None, announce: bool = True
+    ) -> int:
+        """The group ``chat_id`` becomes a supergroup, as Telegram does it: a new chat id
+        (-100...), a service message with ``migrate_to_chat_id`` in the old group and one
+        with ``migrate_from_chat_id`` in the new supergroup; from then on, sending to the old
+        id fails with 400 and ``migrate_to_chat_id``. ``announce=False``: the service messages
+        are not delivered (the bot was down, say). Returns the new id."""
+        with self._cond:
+            old = self._chat_by_id(chat_id)
+            if old["type"] != "group":
+                raise ValueError(f"chat {chat_id} is a {old['type']}, not a group")
+            new_id = -1_000_000_000_000 - abs(chat_id)
+            user = self._user(user_id if user_id is not None else DEFAULT_USER_ID)
+            new = {"id": new_id, "type": "supergroup", "title": old.get("title", "")}
+            self._chats[new_id] = new
+            to_message = self._new_message(old, user, migrate_to_chat_id=new_id)
+            from_message = self._new_message(new, user, migrate_from_chat_id=chat_id)
+            self._migrated[chat_id] = new_id
+            if announce:
+                self.push_update({"message": to_message})
+                self.push_update({"message": from_message})
+            return new_id
 
     def my_chat_member(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
 from telegram import Update
@@ -18,8 +18,9 @@ from telegram.ext import Application, ContextTypes
 from bot.brain import Brain
 from bot.campaign.quiz import QuizMaker
 from bot.campaign.report import format_stats
+from bot.channels.screen import printable
 from bot.channels.telegram.quiz import QUIZ, quiz_state
-from bot.channels.telegram.runtime import CampaignOptions, say, say_lines, services
+from bot.channels.telegram.runtime import CampaignOptions, is_group, say, say_lines, services
 from bot.declare import command, msg
 from bot.knowledge import KnowledgeError
 from bot.validation import checked_knowledge
@@ -32,7 +33,10 @@ log = logging.getLogger(__name__)
 ADMIN = "asem.admin"  # the key of AdminState in application.bot_data
 
 STATS = msg("tg_stats")
+STATS_IN_GROUP = msg("tg_stats_group")
+STATS_USAGE = msg("tg_stats_usage")
 STATS_UNAVAILABLE = msg("tg_stats_unavailable")
+MAX_DAYS = 36_500  # as ASEM_LOG_RETENTION_DAYS: nothing older is kept
 RELOADED = msg("tg_reload_ok")
 RELOAD_REFUSED = msg("tg_reload_failed")
 
@@ -48,10 +52,16 @@ def setup(application: Application, options: CampaignOptions) -> None:
 
 @command("stats", description=msg("tg_cmd_stats"), scopes=("admins",))
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats [days]: what people asked, as a table."""
+    """/stats [days]: what people asked, as a table. In a group, without the questions'
+    texts: people typed them elsewhere, most in private chats."""
     storage = cast("Storage | None", services(context).storage)
-    argument = context.args[0] if context.args else ""
-    days = int(argument) if argument.isascii() and argument.isdigit() and argument != "0" else None
+    argument = " ".join(context.args or ())
+    days = None
+    if argument:
+        if not (argument.isascii() and argument.isdigit() and 1 <= int(argument) <= MAX_DAYS):
+            await say(update, context, STATS_USAGE, count=MAX_DAYS)
+            return
+        days = int(argument)
     result = None
     if storage is not None:
         try:
@@ -61,7 +71,13 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if result is None:
         await say(update, context, STATS_UNAVAILABLE)
         return
-    await say_lines(update, context, STATS, format_stats(result).splitlines())
+    if is_group(update.effective_chat):
+        result = replace(result, top_unanswered=())
+        await say_lines(update, context, STATS_IN_GROUP, format_stats(result).splitlines())
+        return
+    # Printable as well as escaped: no control or bidirectional character reorders the table.
+    lines = [printable(line) for line in format_stats(result).splitlines()]
+    await say_lines(update, context, STATS, lines)
 
 
 @dataclass(frozen=True)
@@ -95,4 +111,5 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(update, context, RELOADED, text=loaded.brain.kb.summary())
         return
     log.warning("/reload refused a knowledge base with %d problem(s)", len(loaded))
-    await say_lines(update, context, RELOAD_REFUSED, loaded, count=len(loaded))
+    lines = [printable(problem) for problem in loaded]  # a control character in a file: an escape
+    await say_lines(update, context, RELOAD_REFUSED, lines, count=len(loaded))

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
 import signal
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -88,6 +90,7 @@ from bot.channels.telegram.runtime import (
     say,
     services,
 )
+from bot.channels.telegram.webhook import WebhookUpdater
 from bot.config import Settings
 from bot.declare import Declared, commands, msg
 from bot.limits import MAX_CALLBACK_ANSWER
@@ -99,6 +102,8 @@ MAX_CONCURRENT_UPDATES = 4
 real network (about 50-150 ms a request); more only costs CPU in httpx's connection pool
 (measured in bench/telegram_bench.py: 16 at once answered half as many updates as 4)."""
 BOOTSTRAP_ATTEMPTS = 5
+"""Tries of each start-up call (getMe, deleteWebhook or setWebhook, setMyCommands...) while
+Telegram cannot be reached or answers 5xx, with back-off, before ``run`` gives up."""
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 STOP_WITHIN = 5.0
 """Seconds a stop (SIGTERM, Ctrl-C) gives the updates in hand to finish; the rest stay stored
@@ -181,6 +186,8 @@ def build_application(
         .post_stop(post_stop)
         .build()
     )
+    if settings.webhook_url:  # our webhook server: the secret before the body, bounded
+        application.updater = WebhookUpdater(application.bot, application.update_queue)
     declared = commands(handlers, *features)
     svc = Services(
         brain=brain,
@@ -220,6 +227,7 @@ def add_handlers(
             CallbackQueryHandler(handlers.button),
             InlineQueryHandler(inline_query),
             ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated),
         ]
     )
     for feature in features:  # their other handlers, jobs and state
@@ -274,6 +282,9 @@ def telegram_pace() -> AIORateLimiter:
     minute of a group at 20; per chat, :class:`TelegramPace` adds a bucket of 3 draining one
     every 1.1 seconds (Telegram: about one message a second in a chat, short bursts allowed).
     A 429 that still comes is waited out and retried.
+
+    A chat or group that waits for its turn gives up its processing slot meanwhile
+    (:class:`TelegramPace`), so busy groups never hold up private chats.
     """
     return TelegramPace(
         overall_max_rate=1,
@@ -289,16 +300,78 @@ CHAT_INTERVAL = 1.1  # seconds per message in one chat after a burst
 CHATS_PACED = 10_000  # per-chat buckets kept (least recently used go first)
 
 
+class _WaitWithoutSlot:
+    """A chat's or a group's AsyncLimiter; waiting for it releases the update's slot."""
+
+    def __init__(self, limiter: Any) -> None:
+        self._limiter = limiter
+
+    async def __aenter__(self) -> None:
+        slot = _SLOT.get(None)
+        if slot is None or self._limiter.has_capacity():
+            await self._limiter.acquire()  # no wait: nothing to give up
+            return
+        async with slot.given_up():
+            await self._limiter.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _Slot:
+    """The processing slot an update holds (one of MAX_CONCURRENT_UPDATES)."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore = semaphore
+        self._owner = asyncio.current_task()
+        self.held = False
+
+    async def take(self) -> None:
+        await self._semaphore.acquire()
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._semaphore.release()
+
+    @contextlib.asynccontextmanager
+    async def given_up(self) -> AsyncIterator[None]:
+        """Let another update use the slot meanwhile; take one again afterwards (if that is
+        cancelled, the slot is not held and not released twice). Only the update's own task
+        gives its slot up: a task it started (which inherits the context) holds none."""
+        if not self.held or asyncio.current_task() is not self._owner:
+            yield
+            return
+        self.release()
+        try:
+            yield
+        finally:
+            await self.take()
+
+
+_SLOT: contextvars.ContextVar[_Slot] = contextvars.ContextVar("asem_slot")
+
+
 class TelegramPace(AIORateLimiter):
     """PTB's AIORateLimiter, with a bucket per chat for what is sent there (AIORateLimiter only
     limits all chats together and groups), and the :data:`BEFORE_SEND` hook. Requests that
     send nothing (:data:`UNLIMITED`: ``getChatMember``...) skip the limits: they are not
     messages, and behind a group's 20 messages a minute an admin check would wait for seconds
-    (PTB counts every request naming a group)."""
+    (PTB counts every request naming a group).
+
+    The wait for a chat's or a group's turn (one message every 4 s once a group had 5)
+    happens outside the processing slots: the update gives its slot up while it waits and
+    takes one again before it sends. Six busy groups would otherwise hold all four slots for
+    seconds, and every private chat would wait behind them."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._chats: OrderedDict[object, AsyncLimiter] = OrderedDict()
+
+    def _get_group_limiter(self, group_id: str | int | bool) -> Any:
+        """A group's limiter, waited for outside the processing slots (:class:`_Slot`)."""
+        return _WaitWithoutSlot(super()._get_group_limiter(group_id))
 
     def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
@@ -333,7 +406,7 @@ class TelegramPace(AIORateLimiter):
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
-        async with self._chat_limiter(chat_id):
+        async with _WaitWithoutSlot(self._chat_limiter(chat_id)):
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
@@ -384,11 +457,23 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             # The chat's turn first, then a slot: a chat flooding the bot holds one slot.
             async with turn.lock:
-                await super().process_update(update, coroutine)
+                await self._in_slot(update, coroutine)
         finally:
             turn.waiting -= 1
             if not turn.waiting:
                 del self._chats[chat.id]
+
+    async def _in_slot(self, update: object, coroutine: Any) -> None:
+        """As BaseUpdateProcessor.process_update, with the slot known to the rate limiter
+        (a chat waiting for its turn gives it up: :class:`TelegramPace`)."""
+        slot = _Slot(self._semaphore)
+        await slot.take()
+        token = _SLOT.set(slot)
+        try:
+            await self.do_process_update(update, coroutine)
+        finally:
+            _SLOT.reset(token)
+            slot.release()
 
     async def do_process_update(self, update: object, coroutine: Any) -> None:
         task = asyncio.current_task()
@@ -463,8 +548,9 @@ async def post_init(application: Application) -> None:
 
 
 async def register_profile(application: Application, svc: Services) -> None:
-    """setMyCommands for private chats and groups, setMyDescription, setMyShortDescription.
-    Failing here is not fatal: the bot works without its menu."""
+    """setMyCommands for private chats and groups, setMyDescription, setMyShortDescription,
+    each retried like getMe while Telegram cannot be reached or answers 5xx. Failing here is
+    not fatal: the bot works without its menu."""
     bot = application.bot
     try:
         for lang in ["en", *sorted(svc.languages - {"en"})]:
@@ -472,19 +558,17 @@ async def register_profile(application: Application, svc: Services) -> None:
             if code and svc.message(DESCRIPTION, lang) == svc.message(DESCRIPTION):
                 continue  # not translated: the default applies
             private = _bot_commands(svc, lang, "private")
-            await bot.set_my_commands(private, scope=BotCommandScopeDefault(), language_code=code)
-            await bot.set_my_commands(
-                private, scope=BotCommandScopeAllPrivateChats(), language_code=code
-            )
-            await bot.set_my_commands(
-                _bot_commands(svc, lang, "groups"),
-                scope=BotCommandScopeAllGroupChats(),
-                language_code=code,
-            )
-            await bot.set_my_description(svc.message(DESCRIPTION, lang), language_code=code)
-            await bot.set_my_short_description(
-                svc.message(SHORT_DESCRIPTION, lang), language_code=code
-            )
+            groups = _bot_commands(svc, lang, "groups")
+            call = functools.partial
+            calls = [
+                call(bot.set_my_commands, private, scope=BotCommandScopeDefault()),
+                call(bot.set_my_commands, private, scope=BotCommandScopeAllPrivateChats()),
+                call(bot.set_my_commands, groups, scope=BotCommandScopeAllGroupChats()),
+                call(bot.set_my_description, svc.message(DESCRIPTION, lang)),
+                call(bot.set_my_short_description, svc.message(SHORT_DESCRIPTION, lang)),
+            ]
+            for request in calls:
+                await _with_retries(functools.partial(request, language_code=code))
     except TelegramError as exc:
         log.warning("could not register the command menu and descriptions: %s", exc.message)
     await register_admin_commands(application, svc)
@@ -575,6 +659,14 @@ def _beat(data_dir: Path, progress: dict[str, Any]) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error (the log filter masks the token) and apologise to a private chat."""
     error = context.error
+    if isinstance(error, ChatMigrated) and isinstance(update, Update) and update.effective_chat:
+        # An answer to the group's last message under its old id: the group moves on.
+        svc = context.bot_data[SERVICES]
+        await asyncio.to_thread(
+            handlers.move_chat, svc, update.effective_chat.id, error.new_chat_id
+        )
+        log.info("%s: the group became a supergroup", _describe(update))
+        return
     if isinstance(error, Forbidden):
         log.info("%s: %s", _describe(update), error.message)  # blocked or kicked: no apology
         return
@@ -756,13 +848,15 @@ async def _stop(application: Application, within: float) -> None:
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """Where the webhook server listens, the URL Telegram is told, and the secret it must
-    send: every request without it is refused (403) by PTB's webhook server."""
+    send: every request without it is refused (403) before its body is read
+    (:mod:`bot.channels.telegram.webhook`). setWebhook is retried like getMe."""
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
         "url_path": settings.webhook_path,
         "webhook_url": settings.webhook_url,
         "secret_token": settings.webhook_secret,
+        "bootstrap_retries": BOOTSTRAP_ATTEMPTS - 1,
     }
 
 
@@ -784,13 +878,14 @@ async def _initialize(application: Application) -> None:
 
 
 async def _with_retries(start: Callable[[], Awaitable[T]], stop: asyncio.Event | None = None) -> T:
-    """``start()``, retried with back-off while Telegram cannot be reached (never for a
-    refused token: InvalidToken goes straight up). Raises Stopped as soon as ``stop`` is set,
-    also in the middle of an attempt or a wait."""
+    """``start()``, retried with back-off while Telegram cannot be reached or answers 5xx
+    (never for a refused token, InvalidToken, nor a request Telegram refuses, BadRequest:
+    they go straight up). Raises Stopped as soon as ``stop`` is set, also in the middle of an
+    attempt or a wait."""
     for attempt in range(BOOTSTRAP_ATTEMPTS):
         try:
             return await _unless_stopped(start(), stop)
-        except InvalidToken:
+        except (InvalidToken, BadRequest):
             raise
         except NetworkError as exc:
             if attempt == BOOTSTRAP_ATTEMPTS - 1:

@@ -23,6 +23,7 @@ from collections.abc import Hashable, Sequence
 
 from telegram import (
     Bot,
+    CallbackQuery,
     Chat,
     ChatMember,
     InlineKeyboardButton,
@@ -290,6 +291,35 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await asyncio.to_thread(forget_chat, services(context), change.chat.id)
 
 
+async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its settings, quiz and score move to the new chat id.
+    Telegram says so twice, in the old group (migrate_to_chat_id) and in the new one
+    (migrate_from_chat_id); moving is idempotent, so either will do."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    if message.migrate_to_chat_id:
+        old_id, new_id = chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old_id, new_id = message.migrate_from_chat_id, chat.id
+    else:
+        return
+    await asyncio.to_thread(move_chat, services(context), old_id, new_id)
+
+
+def move_chat(svc: Services, old_id: int, new_id: int) -> None:
+    """Move what storage keeps about a chat to its new id (see :func:`migrated`)."""
+    if svc.storage is None:
+        return
+    try:
+        svc.storage.migrate_chat(old_id, new_id)
+    except Exception:
+        log.exception("could not move a group's settings to its new supergroup id")
+    finally:
+        svc.forget_chat_settings(old_id)
+        svc.forget_chat_settings(new_id)
+
+
 async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """The sender is the group's creator or an administrator (also when posting anonymously
     as the group). Telegram's answer is trusted for a few minutes (ADMIN_FOR): a burst of
@@ -476,7 +506,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if others:
         notice = notice or svc.message(NOT_YOUR_ANSWER, lang)
-    await query.answer(notice[:MAX_CALLBACK_ANSWER] if notice else None)
+    await _answer_press(query, notice[:MAX_CALLBACK_ANSWER] if notice else None)
     if others:
         assert isinstance(message, Message)
         markup = svc.keyboard(reply, lang)
@@ -502,6 +532,19 @@ def _asked_by(context: ContextTypes.DEFAULT_TYPE, answer: Message, user: User | 
         sender = question.from_user
         asker = sender.id if sender is not None and not sender.is_bot else None
     return asker == user.id
+
+
+async def _answer_press(query: CallbackQuery, text: str | None = None) -> None:
+    """answerCallbackQuery. Telegram takes it only for a while after the press (about 15
+    s): a late one (the bot was busy or down) is refused with "query is too old", which is
+    no error; the message is still updated."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "query is too old" not in reason and "query id is invalid" not in reason:
+            raise
+        log.info("a button press was answered too late for Telegram to show the answer")
 
 
 async def _show_in_place(
@@ -639,15 +682,15 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     code = (query.data or "")[len(LANGUAGE_BUTTON) :]
     lang = await chat_language(update, svc)
     if code not in svc.languages:
-        await query.answer(svc.message(STALE_BUTTON, lang)[:MAX_CALLBACK_ANSWER])
+        await _answer_press(query, svc.message(STALE_BUTTON, lang)[:MAX_CALLBACK_ANSWER])
         return
     if is_group(chat) and not await is_chat_admin(update, context):
-        await query.answer(svc.message(ONLY_GROUP_ADMINS, lang)[:MAX_CALLBACK_ANSWER])
+        await _answer_press(query, svc.message(ONLY_GROUP_ADMINS, lang)[:MAX_CALLBACK_ANSWER])
         return
     if not await think(context, None, lambda: _store_language(svc, chat, code)):
-        await query.answer(svc.message(SETTINGS_UNAVAILABLE, lang)[:MAX_CALLBACK_ANSWER])
+        await _answer_press(query, svc.message(SETTINGS_UNAVAILABLE, lang)[:MAX_CALLBACK_ANSWER])
         return
-    await query.answer()
+    await _answer_press(query)
     message = query.message
     if isinstance(message, Message):
         text = svc.message(LANGUAGE_SET, code)

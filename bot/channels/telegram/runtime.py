@@ -86,6 +86,8 @@ class Store(Protocol):
 
     def set_language(self, chat_id: int, chat_type: str, lang: str) -> Any: ...
 
+    def migrate_chat(self, old_id: int, new_id: int) -> None: ...
+
     def log_question(
         self,
         *,

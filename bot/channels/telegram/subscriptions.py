@@ -45,7 +45,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes
 
 from bot.campaign.daily import DailyFact, fact_for
 from bot.campaign.links import LinkError, deep_link
-from bot.channels.telegram.handlers import forget_chat, is_chat_admin
+from bot.channels.telegram.handlers import forget_chat, is_chat_admin, move_chat
 from bot.channels.telegram.runtime import (
     BEFORE_SEND,
     CampaignOptions,
@@ -347,6 +347,7 @@ async def _post(
         await asyncio.to_thread(_record, storage.daily_post_done, day, chat_id, sure=False)
         return Outcome.UNSURE
     except ChatMigrated as exc:  # a group became a supergroup: follow it
+        await asyncio.to_thread(_release, storage, day, chat_id)  # nothing went out
         await asyncio.to_thread(_migrate, svc, storage, chat_id, exc.new_chat_id)
         return Outcome.RETRY
     except RetryAfter as exc:
@@ -412,12 +413,9 @@ def _release(storage: Storage, day: dt.date, chat_id: int) -> None:
 
 
 def _migrate(svc: Services, storage: Storage, old_id: int, new_id: int) -> None:
-    try:
-        storage.forget_chat(old_id)
-        storage.set_subscribed(new_id, "supergroup", True)
-    except Exception:
-        log.exception("could not move a subscription to the chat's new id")
-    svc.forget_chat_settings(old_id)
+    """The group became a supergroup: everything kept about it follows it (settings,
+    quiz, score), not only the subscription."""
+    move_chat(svc, old_id, new_id)
 
 
 def _schedule_retry(
