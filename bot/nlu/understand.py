@@ -852,6 +852,8 @@ class Understanding:
             required, valued = needs[intent]
             if required and named_kinds.isdisjoint(required):
                 continue
+            if intent.startswith(TIME) and not dated and not self.explains(parse, intent):
+                continue  # "how old is the ASEM logo": not ASEM's own age, nor anything dated
             if (
                 intents[intent].needs_two
                 and sum(len(required_from.get(kind, ())) for kind in set(required)) < 2
