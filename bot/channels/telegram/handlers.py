@@ -461,8 +461,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = await ask_brain(
             context,
             None,
-            ("run", press.action, lang, press.page),
-            lambda b: b.run(press.action, lang, press.page),
+            ("run", press.action, lang, press.page, press.came_from),
+            lambda b: b.run(press.action, lang, press.page, press.came_from or None),
         )
     notice = None
     if reply is None:
