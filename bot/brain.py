@@ -49,9 +49,9 @@ from bot.followups import BROWSE, KINDS, MORE, SHOWN, Related, kinds_screen, mor
 from bot.knowledge import KnowledgeBase, default_knowledge_dir
 from bot.knowledge.base import FACT
 from bot.limits import MAX_CALLBACK_DATA_BYTES
+from bot.navigation import HOME, opened
 from bot.nlu.segment import Segmenter, Segments
 from bot.nlu.understand import Candidate, Parse, Understanding
-from bot.navigation import HOME, opened
 from bot.reply import Button, Reply, truncate_html
 
 log = logging.getLogger(__name__)

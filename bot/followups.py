@@ -102,9 +102,9 @@ class Related:
         """The main thing ``action`` is about (ASEM itself when it names nothing)."""
         for kind, value in action.slots:
             entity = kinds.KIND.get(kind)
-            if entity is not None and entity.card and kind != "flag" and value:
-                if kinds.exists(self.kb, kind, value):
-                    return kind, value
+            real = entity is not None and entity.card and kind != "flag" and value
+            if real and kinds.exists(self.kb, kind, value):
+                return kind, value
         question = self.kb.question(action.intent)
         needs: tuple[str, ...] = question.needs if question else ()
         if action.intent.startswith(FACT):

@@ -2,10 +2,11 @@
 
 A button's callback data is ``a:<action>`` or ``a:<action>#<page>`` (see :mod:`bot.actions`),
 followed by the trail of screens it was pressed on (``~group_asean~partners~menu``, see
-:mod:`bot.navigation`), so that Back returns where the user came from; ``a:menu`` is Home. The ``a:`` prefix versions the format, so a keyboard from an older release
-or a forged payload is recognised as stale instead of being misread. Callback data is always at
-most 64 bytes: :func:`callback_data` raises for anything longer and the keyboard leaves such a
-button out (and logs it) rather than have Telegram refuse the whole message.
+:mod:`bot.navigation`), so that Back returns where the user came from; ``a:menu`` is Home.
+The ``a:`` prefix versions the format, so a keyboard from an older release or a forged
+payload is recognised as stale instead of being misread. Callback data is always at most 64
+bytes: :func:`callback_data` raises for anything longer and the keyboard leaves such a button out
+(and logs it) rather than have Telegram refuse the whole message.
 
 Layout: "did you mean" suggestions one per row (they are whole questions), then the answer's
 own buttons packed 1-3 a row by label length, then Prev/Next, then Back and Home.
@@ -83,9 +84,9 @@ def parse_callback(data: str | None) -> Press | None:
     if trail:
         address = navigation.parse(f"{HOME}{navigation.SEP}{trail}")
         if address is not None and address.trail:
-            came_from = navigation.Address(address.trail[0], address.trail[1:]).encode(
-                ADDRESS_BYTES
-            ) or ""
+            came_from = (
+                navigation.Address(address.trail[0], address.trail[1:]).encode(ADDRESS_BYTES) or ""
+            )
     return Press(action, page, came_from)
 
 
