@@ -521,6 +521,9 @@ class Brain:
         elif back.place.page == 0:
             # a button that opens the screen Back returns to is the same way twice
             buttons = tuple(b for b in reply.buttons if b.action != back.place.action)
+            if not buttons and reply.buttons and action.intent not in BROWSE:
+                more = self.related.more(("asem", "asem"))  # never no way on but Back
+                buttons = (Button(self.related.label(more, lang, self.title), more.encode()),)
             reply = dataclasses.replace(reply, buttons=buttons)
         return dataclasses.replace(reply, parent=parent)
 
@@ -792,8 +795,9 @@ class Brain:
                 break
             label = self.related.label(candidate, lang, self.title)
             picked.append(Button(label, candidate.encode()))
-        if more and subject[0]:
-            target = self.related.more(subject)
+        if (more and subject[0]) or not (picked or answer.buttons):
+            # the rest, one tap further; and never a screen with no way on but Back
+            target = self.related.more(subject if subject[0] else ("asem", "asem"))
             picked.append(Button(self.related.label(target, lang, self.title), target.encode()))
         return tuple(picked)
 

@@ -14,7 +14,7 @@ the knowledge base:
   partner's group, the summit it joined at, the meetings and events it hosted; a series' list
   and its next, latest and number of meetings; the meeting that founded ASEF;
 - the facts of facts.yaml about it (their ``about``), and for ASEM itself, the questions
-  about ASEM and every fact about nothing narrower.
+  about ASEM and every fact about nothing narrower (nothing, or only a year or a place).
 
 An answer shows the first few not already on it (:data:`SHOWN`) and, when there are more, a
 "More about ..." button to a screen that lists them all (``browse.more``), so that every
@@ -40,7 +40,11 @@ from bot.reply import Button, paginate
 
 SHOWN = 3
 """Follow-ups shown under an answer; the rest are one tap further, under "More about"."""
-MORE_PER_PAGE = 25
+MORE_PER_PAGE = 30
+
+FEW = 8
+"""A kind with at most this many things (the partner groups) offers them all after a question
+of its family that names none ("How many partners does ASEM have?": each group)."""
 
 MORE = "browse.more"
 KINDS = "browse.kinds"
@@ -157,11 +161,17 @@ class Related:
                 yield Action(intent)
             elif kind in unvalued and len(unvalued) == 1 and not valued:
                 yield Action(intent, ((kind, value),))
-        yield from self._linked(subject)
         for fact in kb.facts.values():
             valued, _ = _needs(tuple(fact.about))
-            if (kind, value) in valued or (subject == ASEM and not fact.about):
+            if (kind, value) in valued or (subject == ASEM and self._of_asem(valued)):
                 yield Action(FACT + fact.id)
+        yield from self._linked(subject)
+
+    @staticmethod
+    def _of_asem(about: set[tuple[str, str]]) -> bool:
+        """A fact about nothing narrower than ASEM: about nothing, or only a time or a place
+        ("which partners coordinated ASEM in 2020?"), which no screen is about."""
+        return all(kinds.KIND[k].role == "detail" for k, _ in about if k in kinds.KIND)
 
     def _siblings(self, prefix: str, card_family: str | None) -> Iterator[Action]:
         """The questions of one family that need nothing ("How did ASEM begin?" beside "What
@@ -173,6 +183,11 @@ class Related:
                 yield Action(intent)
         if prefix == "asem":
             yield Action(KINDS)
+        for kind in kinds.KINDS:  # the few things of a kind this family's card shows
+            if kind.card and _prefix(kind.card) == prefix and kind.name != "flag":
+                things = [thing for thing, _ in kind.names(self.kb)]
+                if 1 < len(things) <= FEW:
+                    yield from (Action(kind.card, ((kind.name, t),)) for t in things)
 
     def _linked(self, subject: Subject) -> Iterator[Action]:
         """What the subject's record links to."""
@@ -186,7 +201,7 @@ class Related:
             if host in kb.partners:
                 yield Action("partner.info", (("country", host),))
             if any(value in self._joined_at(p) for p in kb.partners.values()):
-                yield Action("partner.list", (("meeting", value),))
+                yield Action("partner.list", (("meeting", value), ("flag", "joining")))
             yield Action("meeting_kind.about", (("meeting_kind", meeting.kind),))
             if meeting.record.city:
                 yield from self._facts_about(("city", meeting.record.city))
@@ -206,6 +221,11 @@ class Related:
                 yield Action("meeting.list", (("meeting_kind", value),))
                 for intent in ("meeting.next", "meeting.latest", "meeting.count"):
                     yield Action(intent, (("meeting_kind", value),))
+            order = list(kb.series)
+            if value in order:  # the kinds beside it
+                at = order.index(value)
+                for other in order[max(at - 1, 0) : at] + order[at + 1 : at + 2]:
+                    yield Action("meeting_kind.about", (("meeting_kind", other),))
             yield Action(KINDS)
         elif kind == "asef":
             founded = kb.fmms[kb.asef.founded_at_fmm - 1]
@@ -248,14 +268,14 @@ class Related:
         if action.intent == MORE:
             subject = action.slots[0] if action.slots else ASEM
             return self.kb.message(MORE_BUTTON, lang).format(name=self.name(subject, lang))
+        if action.intent == "partner.list" and ("flag", "joining") in action.slots:
+            meeting = self.name(action.slots[0], lang)
+            return self.kb.message(JOINED_AT, lang).format(meeting=meeting)
         if len(action.slots) == 1:
             kind, value = action.slots[0]
             entity = kinds.KIND.get(kind)
             if entity is not None and entity.card == action.intent and kind in NAMED_CARDS:
                 return self.name((kind, value), lang)
-            if action.intent == "partner.list" and kind == "meeting":
-                meeting = self.name((kind, value), lang)
-                return self.kb.message(JOINED_AT, lang).format(meeting=meeting)
             if action.intent == "meeting.list" and kind == "meeting_kind":
                 series = self.kb.series[value]
                 return (series.title or series.name).get(lang)

@@ -3,12 +3,13 @@
 A *place* is a screen: an action and a page (``partner.list:group=asean#1``). A button's
 target carries the trail of the screens before it, the latest first, joined by ``~``::
 
-    partner.info:country=bn~group_asean~partners~menu
+    partner_bn~group_asean~partners~menu
 
 (Brunei's card, opened from the ASEAN list, opened from the partner overview, opened from
-the menu). The target comes first, written out as an action; the places of the trail are
-written as their deep-link payload when they have one (``group_asean``, ``summit_13``,
-``about``), else as the action, so that more of the trail fits Telegram's 64 bytes. The trail
+the menu). Every place is written as its deep-link payload when it has one (``partner_bn``,
+``group_asean``, ``about``), else as the action with short kind names
+(``partner.list:m=summit_7,flag=joining``), so that more of the trail fits Telegram's 64
+bytes. The trail
 is cut, oldest first, to fit: a screen whose trail was cut goes Back to its default parent.
 
 Everything travels in the button itself, so a button sent before a restart still knows its
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from bot.actions import MAX_ACTION_BYTES, Action, parse_action
+from bot.domain.kinds import KINDS
 from bot.domain.links import from_deep_link, to_deep_link
 
 HOME = "menu"
@@ -42,8 +44,25 @@ class Place:
         return text + (f"#{self.page}" if self.page else "")
 
 
+def _short_kinds() -> dict[str, str]:
+    """A short name for each kind of slot, for trails: its slot token (``<m>``: ``m``), when
+    that is no other kind's token nor any kind's full name."""
+    tokens = [kind.slot.strip("<>") for kind in KINDS]
+    names = {kind.name for kind in KINDS}
+    return {
+        kind.name: token
+        for kind, token in zip(KINDS, tokens, strict=True)
+        if tokens.count(token) == 1 and token not in names
+    }
+
+
+SHORT = _short_kinds()
+LONG = {token: name for name, token in SHORT.items()}
+
+
 def _compact(action: str) -> str:
-    """The shortest form of ``action`` that reads back as the same action."""
+    """The shortest form of ``action`` that reads back as the same action: its deep link
+    (``summit_13``), else the action with short kind names (``partner.list:m=summit_7``)."""
     if action == HOME:
         return HOME
     parsed = parse_action(action)
@@ -52,10 +71,10 @@ def _compact(action: str) -> str:
     link = to_deep_link(parsed)
     if link is not None and len(link) < len(action) and from_deep_link(link) == parsed:
         return link
-    return action
+    return Action(parsed.intent, tuple((SHORT.get(k, k), v) for k, v in parsed.slots)).encode()
 
 
-def _expand(text: str) -> str | None:
+def expand(text: str) -> str | None:
     """The action a place of a trail is written as (a deep-link payload or an action)."""
     if text == HOME:
         return HOME
@@ -64,14 +83,16 @@ def _expand(text: str) -> str | None:
         if action is not None:
             return action.encode()
     parsed = parse_action(text)
-    return parsed.encode() if parsed is not None else None
+    if parsed is None:
+        return None
+    return Action(parsed.intent, tuple((LONG.get(k, k), v) for k, v in parsed.slots)).encode()
 
 
-def _place(text: str, *, compact: bool) -> Place | None:
+def _place(text: str) -> Place | None:
     found = _PAGE.match(text)
     if found is None:
         return None
-    action = _expand(found["place"]) if compact else found["place"]
+    action = expand(found["place"])
     if action is None or (action != HOME and parse_action(action) is None):
         return None
     page = int(found["page"] or 0)
@@ -88,7 +109,7 @@ class Address:
     def encode(self, limit: int) -> str | None:
         """``action#page~trail...`` within ``limit`` bytes, cutting the oldest of the trail;
         None if the place alone does not fit."""
-        head = self.place.encode()
+        head = self.place.encode(compact=True)
         if len(head.encode()) > limit or len(self.place.action.encode()) > MAX_ACTION_BYTES:
             return None
         text = head
@@ -113,12 +134,12 @@ def parse(text: str | None) -> Address | None:
     if not isinstance(text, str) or not text:
         return None
     head, *rest = text.split(SEP)
-    place = _place(head, compact=False)
+    place = _place(head)
     if place is None:
         return None
     trail: list[Place] = []
     for part in rest:
-        earlier = _place(part, compact=True)
+        earlier = _place(part)
         if earlier is None:
             break  # a forged or damaged trail: keep what reads
         trail.append(earlier)

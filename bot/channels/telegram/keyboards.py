@@ -78,6 +78,7 @@ def parse_callback(data: str | None) -> Press | None:
         page = int(page_text)
     if action == HOME:
         return Press(HOME, 0) if not (marked or sep) else None
+    action = navigation.expand(action) or ""  # a place may be written short (summit_13)
     if len(action.encode()) > MAX_ACTION_BYTES or parse_action(action) is None:
         return None
     came_from = ""
