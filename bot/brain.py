@@ -441,7 +441,8 @@ class Brain:
                     card = best.intent
                 return Action(card, self._slots(parse, card)), FALLBACK_CONFIDENCE
         if not candidates or best_score < SUGGEST_AT:
-            return self.decline(lang, confidence=best_score / 100)
+            nearest = candidates[0].intent if candidates else None
+            return self.decline(lang, confidence=best_score / 100, nearest=nearest)
         best = candidates[0]
         rival = next((c for c in candidates[1:] if self._rivals(parse, best, c)), None)
         margin = best.score - (rival.score if rival else 0.0)
@@ -537,11 +538,15 @@ class Brain:
 
     # -- outcomes ------------------------------------------------------------------------------
 
-    def decline(self, lang: str = "en", confidence: float = 0.0) -> Reply:
+    def decline(
+        self, lang: str = "en", confidence: float = 0.0, nearest: str | None = None
+    ) -> Reply:
+        """The polite decline; ``nearest``: the intent the question came closest to."""
         return Reply(
             self.kb.message(DECLINE, lang),
             confidence=round(confidence, 3),
             buttons=self.menu_buttons(lang),
+            nearest=nearest,
         )
 
     def menu_buttons(self, lang: str = "en") -> tuple[Button, ...]:
@@ -624,7 +629,9 @@ class Brain:
             suggestions.append(Button(label, action.encode()))
             families.add(family(candidate.intent))
         if not suggestions:
-            return self.decline(lang, confidence=candidates[0].score / 100)
+            return self.decline(
+                lang, confidence=candidates[0].score / 100, nearest=candidates[0].intent
+            )
         return Reply(
             self.kb.message(DID_YOU_MEAN, lang),
             intent=candidates[0].intent,
