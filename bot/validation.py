@@ -38,7 +38,7 @@ TEMPLATE_FIELDS = frozenset(
         "amount", "since", "url", "partners", "pillars", "proposers", "month", "percent",
         "label", "day", "countries", "asia", "europe", "institutions", "area", "kinds", "time",
         "zone", "question", "event", "first_date", "second", "second_date", "years",
-        "months", "difference", "today", "earlier", "until", "original",
+        "months", "difference", "today", "earlier", "until", "original", "intent",
     }
 )  # fmt: skip
 """Every value the code fills into a message template: a misspelt ``{meting}`` is reported."""
