@@ -27,7 +27,7 @@ and the understanding never picks them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.actions import Action
 from bot.answers import family
@@ -91,16 +91,24 @@ def _prefix(intent: str) -> str:
 
 @dataclass(frozen=True)
 class Related:
-    """What to offer after an answer; built once per knowledge base."""
+    """What to offer after an answer; built once per knowledge base. What is related to a
+    thing depends on the knowledge base alone, so it is worked out once per thing (an index,
+    like the understanding's, not a memory of answers)."""
 
     kb: KnowledgeBase
+    _related: dict[Subject, tuple[Action, ...]] = field(default_factory=dict, compare=False)
+    _single: dict[str, bool] = field(default_factory=dict, compare=False)
 
     # -- what an answer is about ---------------------------------------------------------------
 
     def single_valued(self, kind: str) -> bool:
         """A kind with one thing only (ASEF): its questions need no slot to name it."""
-        entity = kinds.KIND.get(kind)
-        return entity is not None and len(list(entity.names(self.kb))) == 1
+        known = self._single.get(kind)
+        if known is None:
+            entity = kinds.KIND.get(kind)
+            known = entity is not None and len(list(entity.names(self.kb))) == 1
+            self._single[kind] = known
+        return known
 
     def subject(self, action: Action) -> Subject:
         """The main thing ``action`` is about (ASEM itself when it names nothing)."""
@@ -134,12 +142,15 @@ class Related:
             return Action(entity.card)
         return Action(entity.card, ((kind, value),))
 
-    def candidates(self, subject: Subject) -> list[Action]:
+    def candidates(self, subject: Subject) -> tuple[Action, ...]:
         """Everything related to ``subject``, the closest first, each once."""
-        found: dict[str, Action] = {}
-        for action in self._candidates(subject):
-            found.setdefault(action.encode(), action)
-        return list(found.values())
+        related = self._related.get(subject)
+        if related is None:
+            found: dict[str, Action] = {}
+            for action in self._candidates(subject):
+                found.setdefault(action.encode(), action)
+            related = self._related[subject] = tuple(found.values())
+        return related
 
     def _candidates(self, subject: Subject) -> Iterator[Action]:
         kb = self.kb
