@@ -9,8 +9,8 @@ target carries the trail of the screens before it, the latest first, joined by `
 the menu). Every place is written as its deep-link payload when it has one (``partner_bn``,
 ``group_asean``, ``about``), else as the action with short kind names
 (``partner.list:m=summit_7,flag=joining``), so that more of the trail fits Telegram's 64
-bytes. The trail
-is cut, oldest first, to fit: a screen whose trail was cut goes Back to its default parent.
+bytes. The trail is cut, oldest first, to fit: a screen whose trail was cut goes Back to its
+default parent.
 
 Everything travels in the button itself, so a button sent before a restart still knows its
 way back; nothing is stored. The trail is only a way back: what a trail names is checked like

@@ -161,6 +161,10 @@ def accept(directory: Path, intent: str, phrasing: str) -> Path:
             problems = "; ".join(str(p).replace(str(trial), str(directory)) for p in exc.problems)
             raise NotAccepted(f"it would not validate: {problems}") from exc
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(changed, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(changed, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:  # a read-only folder (an image's installed copy, for instance)
+        temporary.unlink(missing_ok=True)
+        raise NotAccepted(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path
