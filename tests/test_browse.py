@@ -65,9 +65,9 @@ def moves(reply: Reply) -> list[tuple[str, int, str | None]]:
     return found
 
 
-def walk(brain: Brain) -> dict[tuple[str, int], Screen]:
+def walk(brain: Brain, lang: str = "en") -> dict[tuple[str, int], Screen]:
     """Every screen reachable from /start within DEPTH taps, by its first (shortest) way."""
-    start = Screen(brain.menu(), 0, None)
+    start = Screen(brain.menu(lang), 0, None)
     seen: dict[tuple[str, int], Screen] = {(HOME, 0): start}
     todo = deque([start])
     while todo:
@@ -77,7 +77,7 @@ def walk(brain: Brain) -> dict[tuple[str, int], Screen]:
         for action, page, came_from in moves(screen.reply):
             if (action, page) in seen:
                 continue
-            reply = brain.run(action, "en", page, came_from)
+            reply = brain.run(action, lang, page, came_from)
             assert reply is not None, f"a button leads nowhere: {action} page {page}"
             seen[(action, page)] = Screen(reply, screen.depth + 1, screen)
             todo.append(seen[(action, page)])
@@ -152,6 +152,18 @@ def test_every_screen_is_valid_and_leads_on(screens: dict[tuple[str, int], Scree
         for data in datas:
             assert isinstance(data, str) and 1 <= len(data.encode()) <= 64, data
             assert parse_callback(data) is not None, data
+
+
+def test_the_khmer_tree_is_the_same_and_valid(
+    screens: dict[tuple[str, int], Screen], brain: Brain
+) -> None:
+    khmer = walk(brain, "km")
+    assert set(khmer) == set(screens)  # the same places, whatever the language
+    for (action, _page), screen in khmer.items():
+        assert not html_problems(screen.reply.text), (action, html_problems(screen.reply.text))
+        labels = [b.label for b in screen.reply.buttons]
+        assert all(label.strip() for label in labels), action
+        assert len(labels) == len(set(labels)), action
 
 
 def test_back_returns_to_the_screen_it_came_from(
