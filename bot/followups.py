@@ -209,7 +209,7 @@ class Related:
             if meeting is None:
                 return
             host = kb.meeting_country(meeting)
-            if host in kb.partners:
+            if host is not None and host in kb.partners:
                 yield Action("partner.info", (("country", host),))
             if any(value in self._joined_at(p) for p in kb.partners.values()):
                 yield Action("partner.list", (("meeting", value), ("flag", "joining")))
@@ -303,10 +303,11 @@ def more_screen(
     ctx: Context, related: Related, items: list[tuple[str, Action]], subject: Subject
 ) -> Answer:
     """Everything related to a subject, a button each ("More about ASEM13")."""
-    page = paginate(items, ctx.page, MORE_PER_PAGE)
+    page = paginate([label for label, _ in items], ctx.page, MORE_PER_PAGE)
+    shown = items[page.page * MORE_PER_PAGE : (page.page + 1) * MORE_PER_PAGE]
     header = ctx.t(MORE_HEADER, name=related.name(subject, ctx.lang), count=len(items))
-    text = header + Html("\n") + bullets(label for label, _ in page.lines)
-    buttons = tuple(Button(label, action.encode()) for label, action in page.lines)
+    text = header + Html("\n") + bullets(page.lines)
+    buttons = tuple(Button(label, action.encode()) for label, action in shown)
     card = related.card(subject)
     parent = card.encode() if card is not None else None
     return Answer(text, buttons=buttons, page=page.page, pages=page.pages, parent=parent)

@@ -116,7 +116,7 @@ async def _record(context: ContextTypes.DEFAULT_TYPE, key: tuple[int, int], vote
     answered = _memory(context).get(key)
     if answered is not None and answered.voted:
         return False
-    storage = services(context).storage
+    storage = cast("Storage | None", services(context).storage)
     if storage is None:
         return True
     if answered is not None:
@@ -222,6 +222,7 @@ async def learn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if item is None:
         await query.answer(svc.message(LEARN_GONE, lang)[:MAX_CALLBACK_ANSWER])
         return
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     try:
         await asyncio.to_thread(
             learning.accept, default_knowledge_dir(), item.intent, item.phrasing
@@ -229,8 +230,7 @@ async def learn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except learning.NotAccepted as exc:
         await query.answer()
         text = svc.message(LEARN_REFUSED, lang).format(text=esc(str(exc))[:3000])
-        if query.message is not None:
-            await deliver(lambda: context.bot.send_message(query.message.chat.id, text))
+        await deliver(lambda: context.bot.send_message(chat_id, text))
         return
     summary = await swap_in(context)
     await query.answer()
@@ -238,5 +238,4 @@ async def learn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         question=esc(item.phrasing), label=esc(item.label), text=esc(summary)
     )
     log.info("added an example to %s and reloaded", item.intent)
-    if query.message is not None:
-        await deliver(lambda: context.bot.send_message(query.message.chat.id, done))
+    await deliver(lambda: context.bot.send_message(chat_id, done))
