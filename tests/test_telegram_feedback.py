@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import StartBot
 
+from bot.brain import Brain
 from bot.channels.telegram.runtime import services
 from bot.storage import Storage
 
@@ -55,7 +56,7 @@ def feedback_rows(storage: Storage) -> list[tuple[Any, ...]]:
 
 
 async def test_votes_under_answers_and_reactions(
-    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage
+    fake_api: FakeBotApi, start_bot: StartBot, storage: Storage, brain: Brain
 ) -> None:
     async with start_bot():
         answer = await ask(fake_api, "Where was ASEM5 held?")
@@ -85,6 +86,12 @@ async def test_votes_under_answers_and_reactions(
             await asyncio.sleep(0.02)
     rows = feedback_rows(storage)
     assert rows == [(-1, "meeting.place", "Where was ASEM5 held?"), (1, "asef.founded", None)]
+    with storage._reading() as db:  # noqa: SLF001
+        [(intent,)] = db.execute(
+            "SELECT intent FROM question_log WHERE answered = 0 AND question LIKE '%Paris%'"
+        ).fetchall()
+    # a declined question is logged with the intent it came closest to
+    assert intent == brain.answer("What is the weather in Paris?").nearest
     polls = fake_api.calls("getUpdates")
     assert "message_reaction" in (polls[-1].params.get("allowed_updates") or [])
 
