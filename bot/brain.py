@@ -21,11 +21,11 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from bot.actions import Action, parse_action
-from bot.answers import COMPOSERS, Context, facts, family, prose
+from bot.answers import COMPOSERS, Answer, Context, facts, family, prose
 from bot.answers.base import Html, arabic_digits
 from bot.declare import msg
 from bot.dialogue import (
@@ -45,8 +45,11 @@ from bot.dialogue import (
 from bot.domain import kinds
 from bot.domain.links import from_deep_link
 from bot.domain.topics import MENU
+from bot.followups import BROWSE, KINDS, MORE, SHOWN, Related, kinds_screen, more_screen
 from bot.knowledge import KnowledgeBase, default_knowledge_dir
 from bot.knowledge.base import FACT
+from bot.limits import MAX_CALLBACK_DATA_BYTES
+from bot.navigation import HOME, opened
 from bot.nlu.segment import Segmenter, Segments
 from bot.nlu.understand import Candidate, Parse, Understanding
 from bot.reply import Button, Reply, truncate_html
@@ -101,6 +104,9 @@ PART_SHOWN = 80
 MAX_PART_BUTTONS = 6
 PART_UNKNOWN = msg("part_unknown")
 SMALLTALK = "smalltalk."
+ADDRESS_BYTES = MAX_CALLBACK_DATA_BYTES - 2
+"""A button's address (its action and the trail back, bot.navigation) leaves a channel room
+for a two-byte prefix of its own within Telegram's 64 bytes (``a:``)."""
 """Greetings, thanks, questions about the bot: never the answer when a message asks more, and
 never said unasked in a group."""
 
@@ -142,6 +148,8 @@ class Brain:
         self._bodies = frozenset(kb.partners) & frozenset(kb.groups)  # the EU, ASEAN
         self._composed: dict[tuple[str, str, int, dt.date], Reply] = {}
         self.today = today
+        self.related = Related(kb)
+        self._raw: dict[tuple[str, str, int, dt.date], Answer] = {}
         # One understanding serves every language: Khmer is read into the same canonical
         # (English) words (bot.nlu.khmer), so a question is understood whatever the reply
         # language, and the cues of the English lexicon find its questions and follow-ups;
@@ -433,7 +441,8 @@ class Brain:
                     card = best.intent
                 return Action(card, self._slots(parse, card)), FALLBACK_CONFIDENCE
         if not candidates or best_score < SUGGEST_AT:
-            return self.decline(lang, confidence=best_score / 100)
+            nearest = candidates[0].intent if candidates else None
+            return self.decline(lang, confidence=best_score / 100, nearest=nearest)
         best = candidates[0]
         rival = next((c for c in candidates[1:] if self._rivals(parse, best, c)), None)
         margin = best.score - (rival.score if rival else 0.0)
@@ -470,6 +479,7 @@ class Brain:
     def forget(self) -> None:
         """Forget remembered parses and replies (benchmarks time questions as if first seen)."""
         self._composed.clear()
+        self._raw.clear()
         for nlu in {id(u): u for u in self.nlu.values()}.values():
             nlu.forget()
 
@@ -481,17 +491,42 @@ class Brain:
             return (lang,)
         return (lang, True, *self.nlu[lang].normalise(text))
 
-    def run(self, action_text: str, lang: str = "en", page: int = 0) -> Reply | None:
-        """Answer an action (a button press or a deep link). None if the action is not valid."""
+    def run(
+        self, action_text: str, lang: str = "en", page: int = 0, came_from: str | None = None
+    ) -> Reply | None:
+        """Answer an action (a button press or a deep link). None if the action is not valid.
+
+        ``came_from``: the address of the screen the button was pressed on, with its own trail
+        (:mod:`bot.navigation`): the reply's ``parent`` is then that screen, so Back returns
+        where the user came from; without it, the answer's own parent (a card's list)."""
         action = parse_action(action_text)
-        if action is None or action.intent not in self.intents or not self._resolves(action):
+        if action is None or not self._resolves(action):
+            return None
+        if action.intent not in self.intents and action.intent not in BROWSE:
             return None
         try:
             reply = self._compose(action, lang if lang in self.nlu else "en", page, 1.0)
         except (KeyError, ValueError, IndexError):
             log.info("action %r refers to something not in the knowledge base", action_text)
             return None
-        return reply if reply.answered else None
+        if not reply.answered:
+            return None
+        back = opened(action.encode(), page, came_from).back
+        if back is None:
+            return reply
+        parent = back.encode(ADDRESS_BYTES)
+        if parent is None:
+            return reply
+        if back.place.action == HOME:
+            parent = HOME  # the menu: Home is the way back (its own trail is of no use)
+        elif back.place.page == 0:
+            # a button that opens the screen Back returns to is the same way twice
+            buttons = tuple(b for b in reply.buttons if b.action != back.place.action)
+            if not buttons and reply.buttons and action.intent not in BROWSE:
+                more = self.related.more(("asem", "asem"))  # never no way on but Back
+                buttons = (Button(self.related.label(more, lang, self.title), more.encode()),)
+            reply = dataclasses.replace(reply, buttons=buttons)
+        return dataclasses.replace(reply, parent=parent)
 
     def _resolves(self, action: Action) -> bool:
         """Every thing an action names exists: buttons and links name only real records."""
@@ -503,11 +538,15 @@ class Brain:
 
     # -- outcomes ------------------------------------------------------------------------------
 
-    def decline(self, lang: str = "en", confidence: float = 0.0) -> Reply:
+    def decline(
+        self, lang: str = "en", confidence: float = 0.0, nearest: str | None = None
+    ) -> Reply:
+        """The polite decline; ``nearest``: the intent the question came closest to."""
         return Reply(
             self.kb.message(DECLINE, lang),
             confidence=round(confidence, 3),
             buttons=self.menu_buttons(lang),
+            nearest=nearest,
         )
 
     def menu_buttons(self, lang: str = "en") -> tuple[Button, ...]:
@@ -590,7 +629,9 @@ class Brain:
             suggestions.append(Button(label, action.encode()))
             families.add(family(candidate.intent))
         if not suggestions:
-            return self.decline(lang, confidence=candidates[0].score / 100)
+            return self.decline(
+                lang, confidence=candidates[0].score / 100, nearest=candidates[0].intent
+            )
         return Reply(
             self.kb.message(DID_YOU_MEAN, lang),
             intent=candidates[0].intent,
@@ -611,6 +652,8 @@ class Brain:
 
     def title(self, action: Action, lang: str = "en") -> str:
         """The question this action answers, as a plain title ("When did Cambodia join ASEM?")."""
+        if action.intent in BROWSE:
+            return self.related.label(action, lang, lambda a, lg: a.intent)
         question = self.kb.question(action.intent)
         if question is None:
             return action.intent
@@ -682,26 +725,119 @@ class Brain:
             reply = self._composed[key] = self._compose_new(action, lang, page, today)
         return dataclasses.replace(reply, confidence=round(min(1.0, confidence), 3))
 
-    def _compose_new(self, action: Action, lang: str, page: int, today: dt.date) -> Reply:
+    def _answer(self, action: Action, lang: str, page: int, today: dt.date) -> Answer:
+        """What the composer of ``action`` says, without follow-ups (remembered)."""
+        key = (action.encode(), lang, page, today)
+        answer = self._raw.get(key)
+        if answer is None:
+            if len(self._raw) > COMPOSED_MEMO:
+                self._raw.clear()
+            answer = self._raw[key] = self._compose_answer(action, lang, page, today)
+        return answer
+
+    def _compose_answer(self, action: Action, lang: str, page: int, today: dt.date) -> Answer:
         ctx = Context(self.kb, lang, today, action.slots, page)
         question = self.kb.question(action.intent)
         fact = self.kb.facts.get(action.intent.removeprefix(FACT))
+        if action.intent == KINDS:
+            return kinds_screen(ctx)
+        if action.intent == MORE:
+            subject = self.related.subject(action) if action.slots else ("asem", "asem")
+            items = [
+                (self.related.label(a, lang, self.title), a)
+                for a in self._offered(subject, action, lang, today)
+            ]
+            return more_screen(ctx, self.related, items, subject)
         if question is not None and question.answer is not None:
-            answer = prose(ctx, action.intent)
-        elif fact is not None and action.intent.startswith(FACT):
-            answer = facts.answer(ctx, fact)
-        else:
-            composer = COMPOSERS[action.intent]
-            answer = composer(ctx)
+            return prose(ctx, action.intent)
+        if fact is not None and action.intent.startswith(FACT):
+            return facts.answer(ctx, fact)
+        return COMPOSERS[action.intent](ctx)
+
+    def _offered(
+        self, subject: tuple[str, str], action: Action, lang: str, today: dt.date
+    ) -> Iterator[Action]:
+        """The things related to ``subject`` that answer, but ``action`` itself."""
+        for candidate in self.related.candidates(subject):
+            if candidate == action or not self._resolves(candidate):
+                continue
+            if self._surely_answers(candidate):
+                yield candidate  # a record's card, a fact, a question about one thing
+                continue
+            if candidate.intent not in BROWSE:
+                answer = self._answer(candidate, lang, 0, today)
+                if not answer.answered or not answer.text.strip():
+                    continue
+                if candidate.slots and not self._label_names_slots(candidate, lang):
+                    # "When is the next ASEM summit?" is no label for the next FMM: a label
+                    # that names none of the slots must answer the same without them
+                    plain = self._answer(Action(candidate.intent), lang, 0, today)
+                    if plain.text != answer.text:
+                        continue
+            yield candidate
+
+    def _surely_answers(self, action: Action) -> bool:
+        """Known to answer without composing it (composing every candidate of every answer
+        would double the time an answer takes): the card of a record that exists, a fact,
+        a browse screen, a question that names nothing. The walk over every button
+        (tests/test_browse.py) holds this to account."""
+        if action.intent in BROWSE or action.intent.startswith(FACT) or not action.slots:
+            return True
+        kind = kinds.KIND.get(action.slots[0][0])
+        return len(action.slots) == 1 and kind is not None and kind.card == action.intent
+
+    def _label_names_slots(self, action: Action, lang: str) -> bool:
+        question = self.kb.question(action.intent)
+        if question is None or action.intent.startswith(FACT):
+            return False
+        entity = kinds.KIND.get(action.slots[0][0])
+        if entity is not None and entity.card == action.intent:
+            return True  # labelled with the thing's name
+        if action.intent in ("partner.list", "meeting.list"):
+            return True  # labelled by bot.followups ("Who joined at ASEM5?", a series' title)
+        return "{" in question.label.get(lang)
+
+    def _follow_ups(
+        self, action: Action, answer: Answer, lang: str, today: dt.date
+    ) -> tuple[Button, ...]:
+        """A few related things to open next, and "More about ..." when there are more."""
+        if action.intent in BROWSE or action.intent.startswith(SMALLTALK):
+            return ()
+        subject = self.related.subject(action)
+        shown = {b.action for b in answer.buttons} | {answer.parent}
+        picked: list[Button] = []
+        more = False
+        for candidate in self._offered(subject, action, lang, today):
+            if candidate.encode() in shown:
+                continue
+            if len(picked) == SHOWN:
+                more = True
+                break
+            label = self.related.label(candidate, lang, self.title)
+            picked.append(Button(label, candidate.encode()))
+        if (more and subject[0]) or not (picked or answer.buttons):
+            # the rest, one tap further; and never a screen with no way on but Back
+            target = self.related.more(subject if subject[0] else ("asem", "asem"))
+            picked.append(Button(self.related.label(target, lang, self.title), target.encode()))
+        return tuple(picked)
+
+    def _compose_new(self, action: Action, lang: str, page: int, today: dt.date) -> Reply:
+        answer = self._answer(action, lang, page, today)
         if not answer.text.strip():
             return self.decline(lang)
         text = arabic_digits(Html(truncate_html(answer.text)))
+        buttons = answer.buttons
+        if answer.answered:
+            buttons += self._follow_ups(action, answer, lang, today)
+        unique: dict[str, Button] = {}
+        for button in buttons:  # one button a target: the first label wins
+            unique.setdefault(button.action, button)
         return Reply(
             text,
             title=self.title(action, lang),
             intent=action.intent,
             answered=answer.answered,
-            buttons=answer.buttons,
+            buttons=tuple(unique.values()),
             action=action.encode(),
             page=answer.page,
             pages=answer.pages,

@@ -518,6 +518,25 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _accept(found: list, number: int) -> int:
+    """``stats --accept N``: question N of the "to learn" table, added as an example."""
+    from bot.campaign.learning import NotAccepted, accept
+    from bot.knowledge import default_knowledge_dir
+
+    if not 1 <= number <= len(found):
+        print(f"asem-bot stats: there is no question {number} to accept", file=sys.stderr)
+        return EXIT_USAGE
+    item = found[number - 1]
+    try:
+        path = accept(default_knowledge_dir(), item.intent, item.phrasing)
+    except NotAccepted as exc:
+        print(f"asem-bot stats: not added: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Added '{item.phrasing}' to {path} as an example of {item.intent}.")
+    print("A running bot takes it in with /reload.")
+    return EXIT_OK
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -531,17 +550,32 @@ def cmd_stats(args: argparse.Namespace) -> int:
     try:
         with Storage.open(data_dir) as storage:
             stats = storage.stats(days=args.days, top=args.top)
+            votes = storage.feedback_counts(days=args.days)
+            groups = storage.to_learn(days=args.days, top=args.top)
     except StorageError as exc:
         print(f"asem-bot stats: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
+    from bot.brain import load_brain
+    from bot.campaign import learning
     from bot.channels.screen import json_printable, printable
 
+    found = learning.suggestions(load_brain(), groups)
+    if args.accept is not None:
+        return _accept(found, args.accept)
     if args.json:  # valid JSON still: what could steer a terminal is written as \uXXXX
-        print(json_printable(json.dumps(asdict(stats), ensure_ascii=False, indent=2)))
+        report = asdict(stats) | {
+            "feedback": {"up": votes[0], "down": votes[1]},
+            "to_learn": [asdict(item) | {"key": item.key} for item in found],
+        }
+        print(json_printable(json.dumps(report, ensure_ascii=False, indent=2)))
         return EXIT_OK
     from bot.campaign.report import format_stats
 
     print(printable(format_stats(stats)))
+    print(f"\nFeedback: {votes[0]} 👍, {votes[1]} 👎")
+    if found:
+        print(printable(learning.format_suggestions(found)))
+        print("\n(asem-bot stats --accept N adds question N as an example of its intent)")
     return EXIT_OK
 
 
@@ -693,6 +727,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per table (default: 10)",
     )
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.add_argument(
+        "--accept",
+        type=int,
+        metavar="N",
+        help="add question N of the 'to learn' table to the knowledge files as an example",
+    )
     stats.set_defaults(func=cmd_stats)
 
     return parser

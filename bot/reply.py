@@ -58,6 +58,7 @@ class Reply:
     exists: bool | None = None  # whether what was asked for exists (None: not that question)
     verdict: str | None = None  # "yes" / "no" / "online": how it answered a yes/no question
     topic: object | None = None  # what it was about (bot.dialogue.Topic), for follow-ups
+    nearest: str | None = None  # a decline: the intent it came closest to (for learning)
 
     @property
     def plain(self) -> str:

@@ -1192,6 +1192,95 @@ class Storage:
         with self._writing() as db:
             db.execute(_INSERT_QUESTION, row)
 
+    # -- feedback (👍/👎 on answers) -----------------------------------------------------------
+    # Its own table, created on first use (CREATE TABLE IF NOT EXISTS) rather than by a
+    # migration, so that it stays apart from the schema's versions. As in the question log,
+    # nothing about who voted is kept; the text of the question only with a 👎.
+
+    _FEEDBACK_TABLE = (
+        "CREATE TABLE IF NOT EXISTS feedback ("
+        " id INTEGER PRIMARY KEY,"
+        " at INTEGER NOT NULL,"
+        " chat_type TEXT NOT NULL,"
+        " lang TEXT NOT NULL,"
+        " vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),"
+        " intent TEXT,"
+        " confidence REAL NOT NULL,"
+        " question TEXT CHECK (vote = -1 OR question IS NULL))"
+    )
+
+    def _feedback(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        if not getattr(self, "_feedback_ready", False):
+            db.execute(self._FEEDBACK_TABLE)
+            db.execute("CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at)")
+            self._feedback_ready = True
+        return db
+
+    def log_feedback(
+        self,
+        *,
+        chat_type: str,
+        lang: str,
+        vote: int,
+        intent: str | None,
+        confidence: float,
+        question: str | None,
+        at: datetime | None = None,
+    ) -> None:
+        """Log a 👍 (``vote`` 1) or a 👎 (-1) on an answer; the question's text only with a 👎."""
+        if vote not in (-1, 1):
+            raise ValueError(f"vote must be 1 or -1, got {vote!r}")
+        confidence = float(confidence)
+        confidence = min(max(confidence, 0.0), 1.0) if math.isfinite(confidence) else 0.0
+        with self._writing() as db:
+            self._feedback(db).execute(
+                "INSERT INTO feedback (at, chat_type, lang, vote, intent, confidence, question) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _epoch(at) if at is not None else self._now(),
+                    chat_type.strip()[:_LABEL_CHARS] or "unknown",
+                    lang.strip()[:_LABEL_CHARS] or "unknown",
+                    vote,
+                    intent.strip()[: _LABEL_CHARS * 2] or None if intent is not None else None,
+                    confidence,
+                    _clean_question(question) if vote == -1 else None,
+                ),
+            )
+
+    def feedback_counts(self, *, days: int | None = None) -> tuple[int, int]:
+        """(👍, 👎) given in the last ``days`` days (None: all time)."""
+        since = _as_utc(self._clock()) - timedelta(days=days) if days is not None else None
+        with self._writing() as db:
+            likes, dislikes = (
+                self._feedback(db)
+                .execute(
+                    "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) "
+                    "FROM feedback WHERE at >= ?",
+                    (_epoch(since) if since else _EPOCH_MIN,),
+                )
+                .fetchone()
+            )
+        return likes, dislikes
+
+    def to_learn(self, *, days: int | None = None, top: int = 10) -> tuple[QuestionGroup, ...]:
+        """The questions most often declined or disliked (👎), near-duplicates grouped."""
+        since = _as_utc(self._clock()) - timedelta(days=days) if days is not None else None
+        since_epoch = _epoch(since) if since else _EPOCH_MIN
+        with self._writing() as db:
+            texts = [
+                text
+                for (text,) in self._feedback(db).execute(
+                    "SELECT question FROM ("
+                    " SELECT at, question FROM question_log"
+                    "  WHERE answered = 0 AND question IS NOT NULL AND at >= ?"
+                    " UNION ALL SELECT at, question FROM feedback"
+                    "  WHERE vote = -1 AND question IS NOT NULL AND at >= ?"
+                    ") ORDER BY at DESC LIMIT ?",
+                    (since_epoch, since_epoch, MAX_GROUPED_ROWS),
+                )
+            ]
+        return group_questions(texts, top=top)
+
     def purge(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
         """Delete log rows, quiz polls and daily-post records older than ``retention_days``,
         and sent answers older than that or ANSWERS_KEPT_DAYS, whichever is sooner.
@@ -1205,6 +1294,9 @@ class Storage:
         before, before_day = _epoch(cutoff), cutoff.date().isoformat()
         with self._writing() as db:
             deleted = db.execute("DELETE FROM question_log WHERE at < ?", (before,)).rowcount
+            deleted += (
+                self._feedback(db).execute("DELETE FROM feedback WHERE at < ?", (before,)).rowcount
+            )
             deleted += db.execute("DELETE FROM polls WHERE created_at < ?", (before,)).rowcount
             deleted += db.execute("DELETE FROM daily_posts WHERE day < ?", (before_day,)).rowcount
             answers_before = _epoch(_as_utc(self._clock()) - timedelta(days=ANSWERS_KEPT_DAYS))

@@ -23,6 +23,7 @@ from bot.answers import COMPOSERS
 from bot.declare import PACKAGE, CommandSpec
 from bot.domain import kinds
 from bot.domain.topics import TOPICS
+from bot.followups import BROWSE
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, default_knowledge_dir
 from bot.knowledge import models as m
 from bot.knowledge.base import FACT
@@ -37,7 +38,7 @@ TEMPLATE_FIELDS = frozenset(
         "amount", "since", "url", "partners", "pillars", "proposers", "month", "percent",
         "label", "day", "countries", "asia", "europe", "institutions", "area", "kinds", "time",
         "zone", "question", "event", "first_date", "second", "second_date", "years",
-        "months", "difference", "today", "earlier", "until", "original",
+        "months", "difference", "today", "earlier", "until", "original", "intent",
     }
 )  # fmt: skip
 """Every value the code fills into a message template: a misspelt ``{meting}`` is reported."""
@@ -210,7 +211,7 @@ def _check_questions(kb: KnowledgeBase, problems: list[Problem]) -> None:
     opened = [(f"topic '{t.name}'", t.action.intent) for t in TOPICS]
     opened += [(f"the card of a {k.name}", k.card) for k in kinds.KINDS if k.card]
     for what, intent in opened:
-        if intent not in known_intents:
+        if intent not in known_intents and intent not in BROWSE:  # BROWSE: screens, no question
             problems.append(
                 Problem(str(kb.root / "*.yaml"), 0, f"{what} opens intent '{intent}', unknown")
             )

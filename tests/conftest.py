@@ -28,6 +28,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.brain import Brain, default_brain
+from bot.channels.telegram import feedback
 from bot.channels.telegram.app import FEATURES, build_application
 from bot.channels.telegram.runtime import CampaignOptions
 from bot.config import Settings
@@ -116,7 +117,9 @@ async def running(app: Application, *, poll_timeout: int = 1) -> AsyncIterator[A
         assert app.post_init is not None
         await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+        await app.updater.start_polling(
+            poll_interval=0, timeout=poll_timeout, allowed_updates=feedback.ALLOWED_UPDATES
+        )
         await app.start()
         try:
             yield app

@@ -265,7 +265,9 @@ def test_deep_links_round_trip(brain: Brain, kb: KnowledgeBase) -> None:
 
 def test_menu_and_cards(brain: Brain) -> None:
     menu = valid(brain.menu())
-    assert len(menu.buttons) == 7
+    assert (
+        len(menu.buttons) == 8
+    )  # About, Summits, FMMs, Other meetings, Partners, Areas, ASEF, Cambodia
     featured = brain.cards("")
     assert 1 <= len(featured) <= 10
     cards = brain.cards("cambodia")

@@ -164,7 +164,7 @@ async def test_group_buttons_edit_only_for_the_asker(
         # Another member presses a button under it: the menu stays, the member gets a new
         # message in reply to it and a polite pop-up.
         mark = fake_api.mark()
-        query = fake_api.press_button(menu, "a:asef.about", user_id=MEMBER)
+        query = fake_api.press_button(menu, "a:asef~menu", user_id=MEMBER)  # ASEF, from the menu
         fresh = await fake_api.wait_for_message(group, after=mark)
         assert "ASEF" in fresh["text"]
         assert fresh["reply_to_message"]["message_id"] == menu["message_id"]
@@ -178,7 +178,7 @@ async def test_group_buttons_edit_only_for_the_asker(
         assert edit.ok and edit.params["message_id"] == fresh["message_id"]
         # The one who asked edits the menu in place.
         mark = fake_api.mark()
-        fake_api.press_button(menu, "a:asef.about", user_id=ADMIN)
+        fake_api.press_button(menu, "a:asef~menu", user_id=ADMIN)
         [edit] = await fake_api.wait_for("editMessageText", after=mark)
         assert edit.ok and "ASEF" in edit.result["text"]
         assert edit.params["message_id"] == menu["message_id"]

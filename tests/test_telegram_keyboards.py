@@ -136,10 +136,16 @@ def test_navigation_buttons() -> None:
         ["◀ Previous", "Next ▶"],
         ["⬅ Back", "🏠 Menu"],
     ]
-    assert rows[1][0].callback_data == "a:partner.list:group=eu"  # page 0 has no marker
-    assert rows[1][1].callback_data == "a:partner.list:group=eu#2"
+    # a page keeps the way back; page 0 has no marker
+    assert rows[1][0].callback_data == "a:group_eu~partners"  # places written short
+    assert rows[1][1].callback_data == "a:group_eu#2~partners"
     assert rows[2][0].callback_data == "a:partner.list"
     assert rows[2][1].callback_data == "a:menu"
+    # a button carries the screen it was pressed on (as its deep link: shorter) and its trail
+    assert rows[0][0].callback_data == "a:asef~group_eu#1~partners"
+    assert parse_callback(rows[0][0].callback_data) == Press(
+        "asef.about", 0, "group_eu#1~partners"
+    )
 
 
 def test_menu_and_decline_have_no_home_button(brain: Brain) -> None:

@@ -19,6 +19,7 @@ import pytest
 from conftest import bot_settings
 
 from bot.brain import Brain
+from bot.channels.telegram import feedback
 from bot.channels.telegram.app import build_application, webhook_options
 from bot.channels.telegram.heartbeat import write_heartbeat
 from bot.channels.telegram.logs import TokenFilter, configure_logging
@@ -347,7 +348,7 @@ async def test_webhook_right_and_wrong_secret(
                 "url": url,
                 "secret_token": "right-secret_42",
                 "max_connections": 40,
-                "allowed_updates": None,
+                "allowed_updates": feedback.ALLOWED_UPDATES,  # reactions too (👍/👎)
             }
             update = fake_api.send_text(USER, "Where was ASEM5 held?")  # posted with the secret
             answer = await fake_api.wait_for_message(USER)

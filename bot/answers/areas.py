@@ -58,4 +58,4 @@ def check(ctx: Context) -> Answer:
                 count=len(ctx.kb.areas),
             )
         )
-    return Answer(_with_source_note(ctx, paras(parts)), parent=parent)
+    return Answer(_with_source_note(ctx, paras(parts)), parent=parent, exists=bool(parts))

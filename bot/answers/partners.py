@@ -34,6 +34,8 @@ PARTNER_JOINED_DATE = msg("partner_joined_date")
 PARTNER_JOINED = msg("partner_joined")
 GROUP_MEMBERS = msg("group_members")
 PARTNER_CARD_TITLE = msg("partner_card_title")
+PARTNER_CARD_SINCE = msg("partner_card_since")
+PARTNER_CARD_FOUNDING = msg("partner_card_founding")
 PARTNER_HOSTED = msg("partner_hosted")
 PARTNERS_IN_REGION = msg("partners_in_region")
 PARTNERS_FOUNDING = msg("partners_founding")
@@ -279,9 +281,17 @@ def info(ctx: Context) -> Answer:
         if partner is None:
             parts.append(_not_partner(ctx, country_id))
             continue
+        # a card, not a yes: "Brunei Darussalam in ASEM / A founding partner (1996). One of
+        # the ASEAN member states..." rather than "Brunei Darussalam is one of ASEM's partners"
+        founding = partner.joined.summit == ctx.kb.asem.founding.first_summit
+        since = ctx.t(
+            PARTNER_CARD_FOUNDING if founding else PARTNER_CARD_SINCE,
+            year=ctx.kb.joined_year(partner),
+            total=len(ctx.kb.partners),
+        )
         card_lines = [
             Html("<b>") + ctx.t(PARTNER_CARD_TITLE, country=ctx.name(partner)) + Html("</b>"),
-            sentence(membership(ctx, partner), group_line(ctx, partner)),
+            sentence(since, group_line(ctx, partner)),
             joining(ctx, partner),
         ]
         meetings = hosted(ctx, country_id)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot import navigation
 from bot.brain import Brain
 from bot.campaign.quiz import (
     QuizMaker,
@@ -50,6 +51,7 @@ INTRO = msg("cli_intro")
 HELP = msg("cli_help")
 SCORE = msg("cli_score")
 PAGE = msg("cli_page")
+BACK = msg("button_back")
 WORDS = {
     "menu": msg("cli_words_menu"),
     "help": msg("cli_words_help"),
@@ -262,24 +264,43 @@ class TerminalChat:
     def respond(self, text: str) -> Reply:
         """A number picks a choice; n/p page a list; anything else is a question."""
         if text.isdigit() and 1 <= int(text) <= len(self.choices):
-            reply = self.brain.run(self.choices[int(text) - 1].action, self.lang)
+            reply = self.open(self.choices[int(text) - 1].action)
             if reply is not None:
                 return reply
         last = self.last
         if text.lower() in ("n", "next", "p", "prev") and last and last.action and last.pages > 1:
             step = 1 if text.lower().startswith("n") else -1
             page = min(max(last.page + step, 0), last.pages - 1)
-            reply = self.brain.run(last.action, self.lang, page)
+            reply = self.brain.run(last.action, self.lang, page, last.parent)
             if reply is not None:
                 return reply
         if self.follow:  # a text that does not tell keeps the conversation's language
             self.lang = choose_language(self.brain, text, stored=self.lang)
         return self.brain.answer(text, self.lang, self.context())
 
+    def open(self, address: str) -> Reply | None:
+        """The screen a choice opens: its place, with the trail of where it was chosen (so
+        that its Back choice returns there, as in Telegram)."""
+        if address == navigation.HOME:
+            return self.brain.menu(self.lang)
+        opened = navigation.parse(address)
+        if opened is None:
+            return None
+        trail = address.partition(navigation.SEP)[2] or None
+        return self.brain.run(opened.place.action, self.lang, opened.place.page, trail)
+
     def show(self, reply: Reply, *, after: str = "") -> None:
         self.last = reply
         self.remember(reply)
-        shown = lay_out(reply.plain, reply.buttons, reply.suggestions)
+        here = navigation.here(reply.action, reply.page, reply.parent)
+        # a terminal has no 64-byte limit: the whole trail rides along
+        buttons = tuple(
+            Button(b.label, navigation.child(b.action, 0, here, 4096) or b.action)
+            for b in reply.buttons
+        )
+        if reply.parent and reply.parent != navigation.HOME:
+            buttons += (Button(self.text(BACK), reply.parent),)
+        shown = lay_out(reply.plain, buttons, reply.suggestions)
         self.choices = shown.choices
         lines = [shown.text]
         if reply.pages > 1:

@@ -37,6 +37,7 @@ TOPICS: tuple[Topic, ...] = (
         Action("partner.list"),
         msg("menu_partners"),
     ),
+    Topic("meetings", Action("browse.kinds"), msg("menu_meetings")),
     Topic("areas", Action("area.list"), msg("menu_areas")),
     Topic("asef", Action("asef.about"), msg("menu_asef")),
     Topic(

@@ -20,7 +20,14 @@ from bot.campaign.quiz import QuizMaker
 from bot.campaign.report import format_stats
 from bot.channels.screen import printable
 from bot.channels.telegram.quiz import QUIZ, quiz_state
-from bot.channels.telegram.runtime import CampaignOptions, is_group, say, say_lines, services
+from bot.channels.telegram.runtime import (
+    CampaignOptions,
+    deliver,
+    is_group,
+    say,
+    say_lines,
+    services,
+)
 from bot.declare import command, msg
 from bot.knowledge import KnowledgeError
 from bot.validation import checked_knowledge
@@ -78,6 +85,24 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Printable as well as escaped: no control or bidirectional character reorders the table.
     lines = [printable(line) for line in format_stats(result).splitlines()]
     await say_lines(update, context, STATS, lines)
+    await _to_learn(update, context, days)
+
+
+async def _to_learn(update: Update, context: ContextTypes.DEFAULT_TYPE, days: int | None) -> None:
+    """The questions most declined or disliked, with a ✅ each (bot.channels.telegram.feedback)."""
+    from bot.channels.telegram import feedback
+
+    svc = services(context)
+    try:
+        found = await asyncio.to_thread(feedback.to_learn, svc, days)
+    except Exception:
+        log.exception("could not read the questions to learn for /stats")
+        return
+    shown = feedback.learn_message(svc, found, "en")
+    message = update.effective_message
+    if shown is not None and message is not None:
+        text, markup = shown
+        await deliver(lambda: message.reply_text(text, reply_markup=markup))
 
 
 @dataclass(frozen=True)
@@ -96,16 +121,31 @@ def _reload(brain: Brain) -> Reloaded | list[str]:
     return Reloaded(Brain(kb, today=brain.today), QuizMaker(kb))
 
 
-@command("reload", description=msg("tg_cmd_reload"), scopes=("admins",))
-async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reload: re-read the knowledge folder and swap it in only if it is valid."""
+async def _swap(context: ContextTypes.DEFAULT_TYPE) -> Reloaded | list[str]:
+    """Re-read the knowledge folder and swap it in only if it is valid."""
     svc = services(context)
-    async with context.bot_data[ADMIN].reloading:
+    state = context.bot_data.setdefault(ADMIN, AdminState())
+    async with state.reloading:
         loaded = await asyncio.to_thread(_reload, svc.brain)
         if isinstance(loaded, Reloaded):
             svc.brain = loaded.brain  # reply caches see the new brain and clear themselves
             if QUIZ in context.bot_data:
                 quiz_state(context).use(loaded.brain, loaded.quiz)
+    return loaded
+
+
+async def swap_in(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Reload as /reload does; the new base's summary, or its problems, one a line."""
+    loaded = await _swap(context)
+    if isinstance(loaded, Reloaded):
+        return loaded.brain.kb.summary()
+    return "\n".join(loaded)
+
+
+@command("reload", description=msg("tg_cmd_reload"), scopes=("admins",))
+async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: re-read the knowledge folder and swap it in only if it is valid."""
+    loaded = await _swap(context)
     if isinstance(loaded, Reloaded):
         log.info("knowledge base reloaded: %s", loaded.brain.kb.summary())
         await say(update, context, RELOADED, text=loaded.brain.kb.summary())

@@ -68,12 +68,13 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    MessageReactionHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot.brain import Brain
-from bot.channels.telegram import admin, handlers, quiz, subscriptions
+from bot.channels.telegram import admin, feedback, handlers, quiz, subscriptions
 from bot.channels.telegram.conversation import TALK, Conversations, talk
 from bot.channels.telegram.heartbeat import INTERVAL, write_heartbeat
 from bot.channels.telegram.inbox import Inbox, InboxBot, InboxStore
@@ -224,7 +225,10 @@ def add_handlers(
         [
             # /language's buttons before the catch-all of every other button
             CallbackQueryHandler(handlers.language_button, pattern=f"^{handlers.LANGUAGE_BUTTON}"),
+            CallbackQueryHandler(feedback.vote, pattern=f"^{feedback.VOTE}"),
+            CallbackQueryHandler(feedback.learn, pattern=f"^{feedback.LEARN}"),
             CallbackQueryHandler(handlers.button),
+            MessageReactionHandler(feedback.reaction),
             InlineQueryHandler(inline_query),
             ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated),
@@ -796,6 +800,7 @@ async def _run_until(application: Application, stop: asyncio.Event, conflict: li
         timeout=POLL_TIMEOUT,
         bootstrap_retries=BOOTSTRAP_ATTEMPTS - 1,  # deleteWebhook, retried like getMe
         error_callback=polling_failed,
+        allowed_updates=feedback.ALLOWED_UPDATES,  # reactions too (👍/👎 on answers)
     )
     await application.start()
     log.info("polling; stop with SIGTERM or Ctrl-C")
@@ -857,6 +862,7 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
         "webhook_url": settings.webhook_url,
         "secret_token": settings.webhook_secret,
         "bootstrap_retries": BOOTSTRAP_ATTEMPTS - 1,
+        "allowed_updates": feedback.ALLOWED_UPDATES,  # reactions too (👍/👎 on answers)
     }
 
 

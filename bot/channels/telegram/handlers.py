@@ -39,6 +39,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.brain import SMALLTALK, SURE_AT, Brain
+from bot.channels.telegram import feedback
 from bot.channels.telegram.conversation import EDITS_FOR, talk
 from bot.channels.telegram.keyboards import HOME, parse_callback
 from bot.channels.telegram.runtime import (
@@ -100,15 +101,23 @@ def talk_key(chat: Chat | None, user: User | None) -> Hashable:
 
 
 async def _reply_with(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    reply: Reply,
+    lang: str,
+    *,
+    votes_for: str | None = None,
 ) -> Message | None:
     """Send ``reply`` to the update's message, quoting it in groups, and remember what it was
-    about and who asked."""
+    about and who asked. ``votes_for``: the question, when the answer carries 👍/👎."""
     message = update.effective_message
     if message is None:
         return None
     svc = services(context)
-    sent = await send(message, svc, reply, lang, quote=is_group(update.effective_chat))
+    if votes_for is not None:
+        sent = await feedback.send_answer(message, context, reply, lang, votes_for)
+    else:
+        sent = await send(message, svc, reply, lang, quote=is_group(update.effective_chat))
     if sent is not None:
         _note(update, context, sent.message_id, reply, lang, question_id=message.message_id)
     return sent
@@ -385,7 +394,11 @@ async def _answer(
     message, answered only in auto-answer mode and only when the brain is sure."""
     thought = await _think_about(update, context, text, auto=auto)
     if thought is not None:
-        await _reply_with(update, context, *thought)
+        reply, lang = thought
+        chat = update.effective_chat
+        private = chat is not None and chat.type == Chat.PRIVATE
+        votes_for = text if private and reply.answered else None  # 👍/👎 under answers
+        await _reply_with(update, context, reply, lang, votes_for=votes_for)
 
 
 async def _think_about(
@@ -491,8 +504,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = await ask_brain(
             context,
             None,
-            ("run", press.action, lang, press.page),
-            lambda b: b.run(press.action, lang, press.page),
+            ("run", press.action, lang, press.page, press.came_from),
+            lambda b: b.run(press.action, lang, press.page, press.came_from or None),
         )
     notice = None
     if reply is None:

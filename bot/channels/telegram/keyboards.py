@@ -1,10 +1,12 @@
 """Inline keyboards for replies, and the callback data their buttons carry.
 
-A button's callback data is ``a:<action>`` or ``a:<action>#<page>`` (see :mod:`bot.actions`);
-``a:menu`` is Home. The ``a:`` prefix versions the format, so a keyboard from an older release
-or a forged payload is recognised as stale instead of being misread. Callback data is always at
-most 64 bytes: :func:`callback_data` raises for anything longer and the keyboard leaves such a
-button out (and logs it) rather than have Telegram refuse the whole message.
+A button's callback data is ``a:<action>`` or ``a:<action>#<page>`` (see :mod:`bot.actions`),
+followed by the trail of screens it was pressed on (``~group_asean~partners~menu``, see
+:mod:`bot.navigation`), so that Back returns where the user came from; ``a:menu`` is Home.
+The ``a:`` prefix versions the format, so a keyboard from an older release or a forged
+payload is recognised as stale instead of being misread. Callback data is always at most 64
+bytes: :func:`callback_data` raises for anything longer and the keyboard leaves such a button out
+(and logs it) rather than have Telegram refuse the whole message.
 
 Layout: "did you mean" suggestions one per row (they are whole questions), then the answer's
 own buttons packed 1-3 a row by label length, then Prev/Next, then Back and Home.
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import navigation
 from bot.actions import MAX_ACTION_BYTES, parse_action
 from bot.limits import MAX_BUTTONS, MAX_CALLBACK_DATA_BYTES
 from bot.reply import Button, Reply
@@ -25,7 +28,8 @@ from bot.reply import Button, Reply
 log = logging.getLogger(__name__)
 
 PREFIX = "a:"
-HOME = "menu"
+HOME = navigation.HOME
+ADDRESS_BYTES = MAX_CALLBACK_DATA_BYTES - len(PREFIX)
 MAX_PER_ROW = 3  # Telegram allows 8 (MAX_BUTTONS_PER_ROW); three stays readable on a phone
 ROW_CHARACTERS = 30  # pack buttons into a row while their labels fit about this width
 
@@ -42,10 +46,12 @@ class Labels:
 
 @dataclass(frozen=True)
 class Press:
-    """What a button press asks for: an action (``menu`` for Home) and a page."""
+    """What a button press asks for: an action (``menu`` for Home), a page, and the trail of
+    the screen it was pressed on (``""``: none; for :meth:`bot.brain.Brain.run`)."""
 
     action: str
     page: int = 0
+    came_from: str = ""
 
 
 def callback_data(action: str, page: int = 0) -> str:
@@ -59,45 +65,59 @@ def callback_data(action: str, page: int = 0) -> str:
 
 
 def parse_callback(data: str | None) -> Press | None:
-    """The press in ``data``, or None when it is stale, malformed or forged."""
+    """The press in ``data``, or None when it is stale, malformed or forged. A trail that does
+    not read is dropped (the press still works; Back then leads to the default parent)."""
     if not data or not data.startswith(PREFIX) or len(data.encode()) > MAX_CALLBACK_DATA_BYTES:
         return None
-    action, marked, page_text = data[len(PREFIX) :].partition("#")
+    head, sep, trail = data[len(PREFIX) :].partition(navigation.SEP)
+    action, marked, page_text = head.partition("#")
     page = 0
     if marked:
         if not (page_text.isascii() and page_text.isdigit()) or not 1 <= len(page_text) <= 3:
             return None
         page = int(page_text)
     if action == HOME:
-        return Press(HOME, 0) if not marked else None
+        return Press(HOME, 0) if not (marked or sep) else None
+    action = navigation.expand(action) or ""  # a place may be written short (summit_13)
     if len(action.encode()) > MAX_ACTION_BYTES or parse_action(action) is None:
         return None
-    return Press(action, page)
+    came_from = ""
+    if trail:
+        address = navigation.parse(f"{HOME}{navigation.SEP}{trail}")
+        if address is not None and address.trail:
+            came_from = (
+                navigation.Address(address.trail[0], address.trail[1:]).encode(ADDRESS_BYTES) or ""
+            )
+    return Press(action, page, came_from)
 
 
 def keyboard(reply: Reply, labels: Labels) -> InlineKeyboardMarkup | None:
     """The inline keyboard for ``reply`` (None when it has no buttons at all)."""
     rows: list[list[InlineKeyboardButton]] = []
     rows += [[button] for button in _buttons(reply.suggestions)]
-    rows += _pack(_buttons(reply.buttons))
+    here = navigation.here(reply.action, reply.page, reply.parent)
+    rows += _pack(_buttons(reply.buttons, here=here))
     if reply.action and reply.pages > 1:
         paging = []
         if reply.page > 0:
-            paging += _buttons([Button(labels.prev, reply.action)], reply.page - 1)
+            paging += _paging(labels.prev, reply, reply.page - 1)
         if reply.page < reply.pages - 1:
-            paging += _buttons([Button(labels.next, reply.action)], reply.page + 1)
+            paging += _paging(labels.next, reply, reply.page + 1)
         rows.append(paging)
-    navigation = []
-    if reply.parent:
-        navigation += _buttons([Button(labels.back, reply.parent)])
+    navigation_row = []
+    if reply.parent and reply.parent != HOME:  # Home is the way back to the menu
+        navigation_row += _made(labels.back, reply.parent)
     if reply.action != HOME and (reply.action or reply.suggestions):
-        navigation += _buttons([Button(labels.home, HOME)])
-    rows.append(navigation)
+        navigation_row += _buttons([Button(labels.home, HOME)])
+    rows.append(navigation_row)
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(_within_limit(rows)) if rows else None
 
 
-def _buttons(buttons: Sequence[Button], page: int = 0) -> list[InlineKeyboardButton]:
+def _buttons(
+    buttons: Sequence[Button], page: int = 0, here: navigation.Address | None = None
+) -> list[InlineKeyboardButton]:
+    """Buttons that open their action from the screen at ``here`` (its trail rides along)."""
     made = []
     for button in buttons:
         try:
@@ -105,8 +125,28 @@ def _buttons(buttons: Sequence[Button], page: int = 0) -> list[InlineKeyboardBut
         except ValueError:
             log.warning("left out a button whose action is too long: %r", button.action)
             continue
+        if here is not None and button.action != HOME:
+            data = PREFIX + (navigation.child(button.action, page, here, ADDRESS_BYTES) or "")
         made.append(InlineKeyboardButton(button.label, callback_data=data))
     return made
+
+
+def _paging(label: str, reply: Reply, page: int) -> list[InlineKeyboardButton]:
+    """Another page of the same screen, with the same way back."""
+    assert reply.action is not None
+    address = navigation.paging(reply.action, page, reply.parent, ADDRESS_BYTES)
+    if address is None:
+        log.warning("left out a page button whose action is too long: %r", reply.action)
+        return []
+    return [InlineKeyboardButton(label, callback_data=PREFIX + address)]
+
+
+def _made(label: str, address: str) -> list[InlineKeyboardButton]:
+    data = PREFIX + address
+    if len(data.encode()) > MAX_CALLBACK_DATA_BYTES or parse_callback(data) is None:
+        log.warning("left out a Back button that does not fit: %r", address)
+        return []
+    return [InlineKeyboardButton(label, callback_data=data)]
 
 
 def _pack(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:

@@ -191,7 +191,7 @@ class QuestionLog:
         entry = LoggedQuestion(
             chat_type,
             lang,
-            reply.intent,
+            reply.intent or reply.nearest,  # a decline: the intent it came closest to
             reply.confidence,
             reply.answered,
             None if reply.answered else text,
