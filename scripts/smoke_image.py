@@ -32,6 +32,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -105,6 +106,10 @@ class Smoke:
         print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
         return ok
 
+    def info(self, name: str, detail: str) -> None:
+        """A figure to report, not a check."""
+        print(f"info {name}: {detail}", flush=True)
+
     def inspect(self, what: str, name: str) -> Any:
         return json.loads(self("inspect", "--type", what, name).stdout)[0]
 
@@ -163,6 +168,10 @@ def build(smoke: Smoke, args: argparse.Namespace, canary: str) -> None:
 def check_image(smoke: Smoke, image: str, canary: str) -> None:
     inspected = smoke.inspect("image", image)
     config = inspected["Config"]
+    history = smoke("history", "--format", "{{.Size}}\t{{.CreatedBy}}", image).stdout
+    layers = [line.split("\t", 1) for line in history.splitlines() if "\t" in line]
+    sizes = ", ".join(f"{size} {made[:40].strip()!r}" for size, made in layers if _bytes(size))
+    smoke.info("image size", f"{inspected['Size'] / 1e6:.0f} MB: {sizes}")
     smoke.check("numeric user", config.get("User") == USER, f"User={config.get('User')!r}")
     entrypoint = config.get("Entrypoint") or []
     smoke.check("tini is PID 1", "tini" in " ".join(entrypoint), " ".join(entrypoint))
@@ -195,6 +204,13 @@ def check_image(smoke: Smoke, image: str, canary: str) -> None:
         not extra and not missing,
         f"extra {extra[:5]}, missing {missing[:5]}" if extra or missing else f"{len(package)}",
     )
+
+
+def _bytes(size: str) -> float:
+    """'47.9 MB' or '47.9MB' (as `history` prints sizes) in bytes; 0 if unreadable."""
+    match = re.fullmatch(r"([\d.]+)\s*([kKMG]?B)", size.strip())
+    scale = {"B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9}
+    return float(match[1]) * scale[match[2]] if match else 0.0
 
 
 def scan_layers(archive: Path, needle: bytes) -> tuple[int, int, list[str], set[str]]:
