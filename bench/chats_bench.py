@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=25, help="new chats a second")
     parser.add_argument("--fast", action="store_true", help="rate limiter off, no flood control")
+    parser.add_argument("--bot-log", type=Path, help="keep the bot's log in this file")
     args = parser.parse_args(argv)
     header(sys.argv)
     with (
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         FakeBotApi(flood_control=not args.fast) as api,
     ):
         data = Path(tmp) / "data"
-        bot = BotProcess(api, data, Path(tmp) / "bot.log", limiter=not args.fast)
+        bot = BotProcess(api, data, args.bot_log or Path(tmp) / "bot.log", limiter=not args.fast)
         print(f"started, polling after {bot.start():.1f} s", flush=True)
         bank = QuestionBank.calibrate(api, candidate_questions())
         print(f"{len(bank.questions)} questions with answers that tell them apart", flush=True)

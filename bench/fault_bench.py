@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=3)
     parser.add_argument("--grace", type=float, default=10, help="SIGTERM to SIGKILL, seconds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bot-log", type=Path, help="keep the bot's log in this file")
     args = parser.parse_args(argv)
     header(sys.argv)
     rng = random.Random(args.seed)
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="asem-fault-bench-") as tmp,
         FakeBotApi(flood_control=True) as api,
     ):
-        bot = BotProcess(api, Path(tmp) / "data", Path(tmp) / "bot.log")
+        bot = BotProcess(api, Path(tmp) / "data", args.bot_log or Path(tmp) / "bot.log")
         print(f"started, polling after {bot.start():.1f} s", flush=True)
         bank = QuestionBank.calibrate(api, candidate_questions())
         print(f"{len(bank.questions)} questions with answers that tell them apart", flush=True)

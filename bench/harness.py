@@ -41,16 +41,18 @@ GROUP_ASKER = 7_000_001  # the user who asks in the groups
 
 
 def commit_label() -> str:
-    """The commit measured, with '+changes' when the work tree differs from it."""
+    """The commit measured, the last one that changed the bot (bot/, knowledge/), and
+    '+changes' when the work tree's bot differs from it."""
 
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    bot = git("log", "-1", "--format=%h", "--", "bot", "knowledge") or "unknown"
     dirty = git("status", "--porcelain", "--untracked-files=no", "--", "bot", "knowledge")
-    return commit + ("+changes" if dirty else "")
+    return f"{head} (bot/ and knowledge/ as of {bot}{' +changes' if dirty else ''})"
 
 
 def header(argv: Sequence[str]) -> None:

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-minutes", type=float, help="default: a fifth, at least 1")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="per call, as fault_bench")
     parser.add_argument("--samples", type=Path, help="write every sample to this CSV file")
+    parser.add_argument("--bot-log", type=Path, help="keep the bot's log in this file")
     args = parser.parse_args(argv)
     warmup = 60 * (args.warmup_minutes or max(1.0, args.minutes / 5))
     header(sys.argv)
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="asem-soak-") as tmp,
         FakeBotApi(flood_control=True) as api,
     ):
-        bot = BotProcess(api, Path(tmp) / "data", Path(tmp) / "bot.log")
+        bot = BotProcess(api, Path(tmp) / "data", args.bot_log or Path(tmp) / "bot.log")
         print(f"started, polling after {bot.start():.1f} s", flush=True)
         bank = QuestionBank.calibrate(api, candidate_questions())
         print(f"{len(bank.questions)} questions with answers that tell them apart", flush=True)
