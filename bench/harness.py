@@ -384,11 +384,28 @@ class Ledger:
     def outstanding(self) -> int:
         return sum(len(q) for q in self._waiting.values()) + len(self._group_waiting)
 
-    def unanswered(self) -> list[float]:
-        """When each question still without an answer was asked (time.monotonic())."""
-        return [t for times in self._waiting.values() for t in times] + list(
-            self._group_waiting.values()
-        )
+    def unanswered(self) -> list[tuple[float, bool]]:
+        """For each question still without an answer: when it was asked (time.monotonic()),
+        and whether the bot tried to send its answer (a sendMessage the fake refused or
+        failed on purpose, with the answer's text or quoting the question)."""
+        answers = {index: text for text, index in self.bank.by_answer.items()}
+        failed_private: set[tuple[int, str]] = set()
+        failed_group: set[tuple[int, int]] = set()
+        for call in self.api.calls("sendMessage"):
+            if call.ok or call.params.get("chat_id") not in self._chats:
+                continue
+            chat = int(call.params["chat_id"])
+            failed_private.add((chat, str(call.params.get("text"))))
+            quoted = call.params.get("reply_parameters")
+            if isinstance(quoted, dict) and isinstance(quoted.get("message_id"), int):
+                failed_group.add((chat, quoted["message_id"]))
+        found = [
+            (asked, (chat, answers[question]) in failed_private)
+            for (chat, question), times in self._waiting.items()
+            for asked in times
+        ]
+        found += [(asked, key in failed_group) for key, asked in self._group_waiting.items()]
+        return found
 
     def drain(self, quiet: float, limit: float, alive: Callable[[], bool] = lambda: True) -> float:
         """Scan until every question has its answer, or no answer came for ``quiet`` seconds,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from telegram import Bot, ReplyParameters
+from telegram.error import NetworkError
 
 try:  # tests/ as a package, or (as now) a plain directory on sys.path
     from tests.fakes.bot_api import FakeBotApi
@@ -105,3 +106,24 @@ async def test_group_answers_are_matched_by_the_message_they_quote(
     await bot.send_message(-5, "a one", reply_parameters=ReplyParameters(second["message_id"]))
     ledger.scan()
     assert ledger.counts().lost == 0 and not ledger.waiting(-5)
+
+
+async def test_a_lost_answer_says_whether_the_bot_tried_to_send_it(
+    bot: Bot, api: FakeBotApi
+) -> None:
+    ledger = ledger_for(api)
+    ledger.ask(1, 0)
+    ledger.ask(2, 1)
+    ledger.ask_in_group(-5, 0)
+    ledger.ask_in_group(-5, 1)
+    first = api.pending_updates()[2]["message"]
+    api.fail_next("sendMessage", status=502, count=2)
+    for send in (
+        bot.send_message(1, "a zero"),  # refused: the bot tried
+        bot.send_message(-5, "a zero", reply_parameters=ReplyParameters(first["message_id"])),
+    ):
+        with pytest.raises(NetworkError):
+            await send
+    ledger.scan()
+    assert sorted(tried for _, tried in ledger.unanswered()) == [False, False, True, True]
+    assert ledger.counts().lost == 4
