@@ -242,6 +242,11 @@ class QuestionBank:
         stable = {n: text for n, text in first.items() if again.get(n) == text}
         counts = Counter(stable.values())
         kept = [n for n, text in stable.items() if counts[text] == 1]
+        if len(kept) < 2:
+            raise SystemExit(
+                f"calibration kept {len(kept)} of {len(candidates)} questions: the bot's "
+                "answers do not tell them apart (see bench/harness.py)"
+            )
         questions = [candidates[n] for n in kept]
         by_answer = {stable[n]: i for i, n in enumerate(kept)}
         return cls(questions, by_answer, len(candidates) + len(order))
