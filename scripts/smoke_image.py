@@ -13,15 +13,17 @@ host's network to reach it), and checks, printing one line per check:
   history, no canary and no decoy in any layer, the installed package exactly the tracked files;
 - the bot answers a question; `asem-bot health` and the engine's own health check pass while it
   runs, fail once its loop is frozen (SIGSTOP: the heartbeat goes stale) and pass again after;
+  `asem-bot health` fails too while the loop runs but every getUpdates fails (a wedged bot),
+  and passes again once polling works;
 - `stop` returns within 10 s with exit 0, while running and while still starting up;
 - the /data volume survives: a new container finds the first one's question log;
 - the token is in no log, in neither container's file system, and not in the volume;
 - with --compose: compose.yaml, as it is, starts the bot with the token as a secret.
 
 It ends with "N passed, N failed" and exits 1 if any check failed. Needs podman or docker and
-the dev venv (for the fake server); takes 3-4 minutes, most of it waiting for the heartbeat to
-go stale. On a machine without registry access, build a base first and pass it with
---base-image (see the README's Docker section).
+the dev venv (for the fake server); takes 5-6 minutes, most of it waiting for the heartbeat to
+go stale and for the wedged bot to be reported. On a machine without registry access, build a
+base first and pass it with --base-image (see the README's Docker section).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -53,6 +56,8 @@ USER = "10001:10001"
 SECRET_PATH = "/run/secrets/telegram_token"
 STOP_LIMIT = 10.0  # docker stop's default grace period
 STALE_WITHIN = 130.0  # heartbeat every 30 s, stale after 90 s: unhealthy within 120 s
+STUCK_WITHIN = 130.0  # no successful getUpdates for 90 s: unhealthy at the next heartbeat
+RECOVER_WITHIN = 120.0  # PTB's polling backs off; then the next heartbeat
 QUESTION = "Where was ASEM5 held?"
 EXPECTED = "Hanoi"
 # Files a careless build context would carry into the image; each holds the canary.
@@ -104,6 +109,10 @@ class Smoke:
             self.failed += 1
         print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
         return ok
+
+    def info(self, name: str, detail: str) -> None:
+        """A figure to report, not a check."""
+        print(f"info {name}: {detail}", flush=True)
 
     def inspect(self, what: str, name: str) -> Any:
         return json.loads(self("inspect", "--type", what, name).stdout)[0]
@@ -163,6 +172,10 @@ def build(smoke: Smoke, args: argparse.Namespace, canary: str) -> None:
 def check_image(smoke: Smoke, image: str, canary: str) -> None:
     inspected = smoke.inspect("image", image)
     config = inspected["Config"]
+    history = smoke("history", "--format", "{{.Size}}\t{{.CreatedBy}}", image).stdout
+    layers = [line.split("\t", 1) for line in history.splitlines() if "\t" in line]
+    sizes = ", ".join(f"{size} {made[:40].strip()!r}" for size, made in layers if _bytes(size))
+    smoke.info("image size", f"{inspected['Size'] / 1e6:.0f} MB: {sizes}")
     smoke.check("numeric user", config.get("User") == USER, f"User={config.get('User')!r}")
     entrypoint = config.get("Entrypoint") or []
     smoke.check("tini is PID 1", "tini" in " ".join(entrypoint), " ".join(entrypoint))
@@ -195,6 +208,13 @@ def check_image(smoke: Smoke, image: str, canary: str) -> None:
         not extra and not missing,
         f"extra {extra[:5]}, missing {missing[:5]}" if extra or missing else f"{len(package)}",
     )
+
+
+def _bytes(size: str) -> float:
+    """'47.9 MB' or '47.9MB' (as `history` prints sizes) in bytes; 0 if unreadable."""
+    match = re.fullmatch(r"([\d.]+)\s*([kKMG]?B)", size.strip())
+    scale = {"B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9}
+    return float(match[1]) * scale[match[2]] if match else 0.0
 
 
 def scan_layers(archive: Path, needle: bytes) -> tuple[int, int, list[str], set[str]]:
@@ -411,13 +431,38 @@ def smoke_run(smoke: Smoke, image: str) -> None:
         no_secret_in(smoke, "the volume", volume_tar, token)
         logs = logs_first + smoke.logs(second)
 
+        # Wedged: the loop runs, but every getUpdates fails, so nothing comes in.
+        wedged = f"asem-smoke-wedged-{tag}"
+        mark = api.mark()
+        run_bot(smoke, wedged, image, secret, volume, api.base_url)
+        ready = wait_until(lambda: bool(api.calls("deleteWebhook", after=mark)), 60, 0.2)
+        reply = ask(api, 4246, QUESTION) if ready is not None else ""
+        api.inject_faults("getUpdates", 1.0, kinds=("502",))
+        stuck = wait_until(lambda: not health(smoke, wedged)[0], STUCK_WITHIN, 5)
+        smoke.check(
+            "health fails when polling makes no progress (every getUpdates 502)",
+            EXPECTED in reply and stuck is not None,
+            f"after {stuck if stuck is not None else STUCK_WITHIN:.0f} s: "
+            f"{health(smoke, wedged)[1]}",
+        )
+        api.inject_faults("getUpdates", 0)
+        back = wait_until(lambda: health(smoke, wedged)[0], RECOVER_WITHIN, 2)
+        reply = ask(api, 4247, QUESTION) if back is not None else ""
+        smoke.check(
+            "health passes and it answers again once polling works",
+            back is not None and EXPECTED in reply,
+            f"after {back if back is not None else RECOVER_WITHIN:.0f} s",
+        )
+        stop(smoke, wedged, "after the wedge")
+        wedged_logs = smoke.logs(wedged)  # its polling errors are expected: secrets only
+
         # Stopped while it is still trying to reach Telegram (nothing listens there).
         run_bot(smoke, starting, image, secret, volume, f"http://127.0.0.1:{free_port()}/bot")
         retrying = wait_until(lambda: "retrying" in smoke.logs(starting), 30, 0.5)
         smoke.check("start-up retries seen", retrying is not None)
         stop(smoke, starting, "during start-up")
         logs += smoke.logs(starting)
-    no_secret_in(smoke, "the logs", logs.encode(), token)
+    no_secret_in(smoke, "the logs", (logs + wedged_logs).encode(), token)
     lines = [line for line in logs.splitlines() if " ERROR " in line or "Traceback" in line]
     smoke.check("no error in the logs", not lines, "; ".join(lines[:3]))
 

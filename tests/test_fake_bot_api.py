@@ -28,6 +28,7 @@ from telegram.error import (
     EndPointNotFound,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TimedOut,
 )
@@ -506,6 +507,55 @@ async def test_delay_delivers_but_client_times_out(api: FakeBotApi) -> None:
         with pytest.raises(TimedOut):
             await bot.send_message(CHAT, "lost")
         assert [m["text"] for m in api.sent_messages(CHAT)] == ["once"]
+
+
+async def test_reset_drops_the_connection_without_carrying_out(bot: Bot, api: FakeBotApi) -> None:
+    api.reset_next("sendMessage")
+    with pytest.raises(NetworkError) as info:
+        await bot.send_message(CHAT, "lost")
+    assert not isinstance(info.value, TimedOut)  # dropped at once, not a slow answer
+    assert api.sent_messages() == []
+    assert (await bot.send_message(CHAT, "again")).text == "again"
+    assert [c.status for c in api.calls("sendMessage")] == [0, 200]
+
+
+@RETRY_AFTER_IS_AN_INT
+async def test_random_faults_mixed_into_calls(bot: Bot, api: FakeBotApi) -> None:
+    api.inject_faults("sendMessage", 1.0, kinds=("429", "500", "502", "reset"), seed=7)
+    errors: list[str] = []
+    for i in range(40):
+        try:
+            await bot.send_message(CHAT, f"m{i}")
+        except RetryAfter:
+            errors.append("429")
+        except NetworkError as exc:
+            errors.append(type(exc).__name__)
+    assert len(errors) == 40 and api.sent_messages() == []  # none of them carried out
+    assert {kind for _, kind in api.faults_injected} == {"429", "500", "502", "reset"}
+    assert sum(api.faults_injected.values()) == 40
+    assert errors.count("429") == api.faults_injected[("sendMessage", "429")]
+    statuses = {c.status for c in api.calls("sendMessage")}
+    assert statuses == {0, 429, 500, 502}
+    api.inject_faults("sendMessage", 1.0, kinds=("delay",), delay=(0.01, 0.02))
+    assert (await bot.send_message(CHAT, "late")).text == "late"  # carried out, answered late
+    api.inject_faults("sendMessage", 0)
+    assert (await bot.send_message(CHAT, "clean")).text == "clean"
+    assert [m["text"] for m in api.sent_messages()] == ["late", "clean"]
+    assert api.faults_injected[("sendMessage", "delay")] == 1
+    with pytest.raises(ValueError, match="fault kinds"):
+        api.inject_faults("sendMessage", 0.5, kinds=("418",))
+
+
+async def test_random_faults_rate_is_kept(bot: Bot, api: FakeBotApi) -> None:
+    api.inject_faults("getMe", 0.25, kinds=("500",), seed=3)
+    failed = 0
+    for _ in range(200):
+        try:
+            await bot.get_me()
+        except NetworkError:
+            failed += 1
+    assert failed == api.faults_injected[("getMe", "500")]
+    assert 25 <= failed <= 75  # seeded: the same every run; 50 expected
 
 
 async def test_blocked_and_deleted_chats(bot: Bot, api: FakeBotApi) -> None:

@@ -65,7 +65,14 @@ Failure injection and flood control
     then sleeps before answering: the client times out although the message *was* delivered,
     which is the case retry logic must survive (``sent_messages()`` shows the truth).  With
     ``deliver=False`` the request is lost instead: nothing happens and, after the sleep, the
-    answer is 502 Bad Gateway.  ``block_chat``/``delete_chat`` give 403 "Forbidden: bot was
+    answer is 502 Bad Gateway.  ``reset_next(method)`` reads the request and drops the
+    connection without an answer (a TCP reset; the call is not carried out).  For traffic with
+    faults mixed in, ``inject_faults(method, rate, kinds=...)`` gives each call of ``method`` a
+    ``rate`` chance of one fault drawn from ``kinds`` ("429", "500", "502", "reset", "delay":
+    carried out, answered 0.2-2 s late); ``faults_injected`` counts them by (method, kind) and
+    ``inject_faults(method, 0)`` stops.  Faults queued with the ``*_next`` methods come first.
+    Calls that failed by injection are recorded like the others (a reset with status 0).
+    ``block_chat``/``delete_chat`` give 403 "Forbidden: bot was
     blocked by the user" / 400 "chat not found".  ``flood_control=True`` enforces Telegram's
     sending limits on sendMessage/sendPoll: per chat a burst of 3 then 1 message per second
     (a token bucket), 20 messages per minute per group or channel, 30 per second overall;
@@ -93,13 +100,17 @@ import json
 import math
 import os
 import queue
+import random
 import re
+import socket
+import struct
+import sys
 import threading
 import time
 import traceback
 import urllib.error
 import urllib.request
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -607,6 +618,7 @@ class _Fault:
     description: str | None = None
     delay: float = 0.0
     deliver: bool = True
+    reset: bool = False  # drop the connection without an answer (not carried out)
 
 
 @dataclass
@@ -616,6 +628,35 @@ class _Interception:
     then: Callable[[], object] | None
     count: int | None
 
+
+FAULT_KINDS = ("429", "500", "502", "reset", "delay")
+
+
+@dataclass
+class _RandomFaults:
+    """``inject_faults``: each call has a ``rate`` chance of one fault of ``kinds``."""
+
+    rate: float
+    kinds: tuple[str, ...]
+    delay: tuple[float, float]
+    rng: random.Random
+
+    def draw(self) -> tuple[str, _Fault] | None:
+        if self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(self.kinds)
+        if kind == "reset":
+            return kind, _Fault(reset=True, deliver=False)
+        if kind == "delay":
+            return kind, _Fault(delay=self.rng.uniform(*self.delay))
+        return kind, _Fault(status=int(kind), retry_after=1)
+
+
+class _ConnectionReset(Exception):
+    """Raised by ``_process``: answer nothing, reset the connection."""
+
+
+_RESET_RESPONSE = {"ok": False, "description": "connection reset without an answer (injected)"}
 
 MethodFilter = str | Iterable[str] | None
 CallPredicate = Callable[[Call], bool]
@@ -630,6 +671,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     fake: FakeBotApi
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its connection (a bot killed or stopped mid-request) is no
+        error of the fake: only other exceptions are printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -697,6 +744,8 @@ class FakeBotApi:
         self._calls: list[Call] = []
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
         self._interceptions: list[_Interception] = []
+        self._random_faults: dict[str, _RandomFaults] = {}
+        self.faults_injected: Counter[tuple[str, str]] = Counter()
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 100_000_001
         self._poll_generation = 0
@@ -827,6 +876,14 @@ class FakeBotApi:
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         try:
             status, body, delay = self._process(handler)
+        except _ConnectionReset:
+            with contextlib.suppress(OSError):  # SO_LINGER 0: close() sends a TCP RST
+                handler.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                handler.connection.close()
+            handler.close_connection = True
+            return
         except Exception:  # a bug in the fake: answer 500 and keep it for the test to see
             self.errors.append(traceback.format_exc())
             status, delay = 500, 0.0
@@ -867,6 +924,12 @@ class FakeBotApi:
                 hook.then()
             return *answer, 0.0
         fault = self._take_fault(name)
+        if fault is not None and fault.reset:
+            with self._cond:
+                call = Call(len(self._calls), name, params, time.time(), 0, dict(_RESET_RESPONSE))
+                self._calls.append(call)
+                self._cond.notify_all()
+            raise _ConnectionReset
         if fault is not None and fault.status:
             description = fault.description or _default_description(
                 fault.status, fault.retry_after
@@ -986,10 +1049,52 @@ class FakeBotApi:
         with self._cond:
             self._faults.clear()
 
+    def reset_next(self, method: str, *, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` are read and not carried out, and their
+        connection is reset without an answer (httpx: a NetworkError)."""
+        with self._cond:
+            self._faults[method.lower()].extend(
+                _Fault(reset=True, deliver=False) for _ in range(count)
+            )
+
+    def inject_faults(
+        self,
+        method: str,
+        rate: float,
+        *,
+        kinds: Iterable[str] = FAULT_KINDS,
+        delay: tuple[float, float] = (0.2, 2.0),
+        seed: int | None = None,
+    ) -> None:
+        """From now on each call of ``method`` fails with probability ``rate``, with a fault
+        drawn evenly from ``kinds``: "429" (retry_after 1), "500", "502" (not carried out),
+        "reset" (not carried out, connection reset), "delay" (carried out, answered
+        ``delay`` seconds late).  ``rate`` 0 stops.  Counted in ``faults_injected``."""
+        kinds = tuple(kinds)
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown or not kinds:
+            raise ValueError(f"fault kinds must be some of {FAULT_KINDS}, not {sorted(unknown)}")
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be in [0, 1], not {rate}")
+        with self._cond:
+            if rate == 0:
+                self._random_faults.pop(method.lower(), None)
+            else:
+                self._random_faults[method.lower()] = _RandomFaults(
+                    rate, kinds, delay, random.Random(seed)
+                )
+
     def _take_fault(self, name: str) -> _Fault | None:
         with self._cond:
             pending = self._faults.get(name.lower())
-            return pending.popleft() if pending else None
+            if pending:
+                return pending.popleft()
+            chaos = self._random_faults.get(name.lower())
+            drawn = chaos.draw() if chaos is not None else None
+            if drawn is None:
+                return None
+            self.faults_injected[(name, drawn[0])] += 1
+            return drawn[1]
 
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot (or the bot was kicked): sending there gives 403."""
