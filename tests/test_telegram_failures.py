@@ -1,8 +1,8 @@
 """End to end, when Telegram misbehaves: 429, 500 and a timeout on sendMessage.
 
 In each case the bot keeps serving and every answer is delivered exactly once: a 429 is waited
-out and retried (the rate limiter), a 500 is retried once, and a timeout is not retried,
-because Telegram may have delivered the message although the answer never came.
+out and retried (the rate limiter), a 500 is tried again (three attempts in all), and a timeout
+is not retried, because Telegram may have delivered the message although the answer never came.
 """
 
 from __future__ import annotations
@@ -68,13 +68,25 @@ async def test_timeout_is_not_retried_and_the_bot_goes_on(
 async def test_persistent_500_is_given_up_without_crashing(
     fake_api: FakeBotApi, start_bot: StartBot
 ) -> None:
+    from bot.channels.telegram.runtime import SEND_ATTEMPTS
+
     async with start_bot():
-        fake_api.fail_next("sendMessage", status=502, count=2)
+        fake_api.fail_next("sendMessage", status=502, count=SEND_ATTEMPTS)
         fake_api.send_text(ALICE, "Where was ASEM5 held?")
-        await fake_api.wait_for("sendMessage", count=2)
+        await fake_api.wait_for("sendMessage", count=SEND_ATTEMPTS)
         fake_api.send_text(ALICE, "Where was ASEM6 held?")
         await delivered(fake_api, ALICE, 1)
         assert "ASEM6" in fake_api.sent_messages(ALICE)[0]["text"]
+
+
+async def test_two_server_errors_in_a_row_still_deliver_the_answer(
+    fake_api: FakeBotApi, start_bot: StartBot
+) -> None:
+    async with start_bot():
+        fake_api.fail_next("sendMessage", status=502, count=2)
+        fake_api.send_text(ALICE, "Where was ASEM5 held?")
+        await delivered(fake_api, ALICE, 1)
+        assert "Hanoi" in fake_api.sent_messages(ALICE)[0]["text"]
 
 
 async def test_a_bug_in_a_handler_is_logged_and_apologised_for(

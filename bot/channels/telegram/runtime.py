@@ -9,9 +9,9 @@ answer itself. Chat settings are cached for a minute. An update's question-log r
 written with its completion, after the answer (see ``inbox.py``); the rest (webhook mode, or
 while storage fails) in batches once a second, so storage never sits before an answer.
 
-:func:`send` delivers a reply once: a 5xx is retried once, a timeout is not (Telegram may
-already have delivered the message), a blocked chat is noted. Handlers never compose text: it
-comes from the brain or from ``knowledge/messages.yaml``.
+:func:`send` delivers a reply once: a 5xx or a reset is tried again (three attempts in all), a
+timeout is not (Telegram may already have delivered the message), a blocked chat is noted.
+Handlers never compose text: it comes from the brain or from ``knowledge/messages.yaml``.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 SERVICES = "asem"  # the key of Services in application.bot_data
 TYPING_AFTER = 0.5  # seconds an answer may take before the user sees "typing"
 RETRY_SERVER_ERROR_AFTER = 1.0
+SEND_ATTEMPTS = 3  # a send that meets a 5xx or a reset is tried up to this many times
 REPLIES_REMEMBERED = 4096  # about 1 KB each
 REMEMBER_TEXT_UP_TO = 200  # characters of a question worth remembering the reply to
 SETTINGS_FOR = 60.0  # seconds a chat's settings are cached (our own changes apply at once)
@@ -494,10 +495,20 @@ async def deliver(call: Callable[[], Any]) -> Any:
     except BadRequest:
         raise  # a bug in what we send: the error handler reports it
     except NetworkError as exc:
-        log.warning("sending failed (%s); retrying once", exc.message)
-        await asyncio.sleep(RETRY_SERVER_ERROR_AFTER)
-        try:
-            return await call()
-        except (NetworkError, Forbidden) as again:
-            log.warning("sending failed again (%s); giving up", again.message)
+        # a 5xx or a reset: the message did not arrive; tried again, after 1 s then 2 s
+        failure = exc
+        for attempt in range(1, SEND_ATTEMPTS):
+            log.warning("sending failed (%s); trying again", failure.message)
+            await asyncio.sleep(RETRY_SERVER_ERROR_AFTER * attempt)
+            try:
+                return await call()
+            except TimedOut:
+                log.warning("sending timed out; not retried, as Telegram may have delivered it")
+                return None
+            except Forbidden as exc:
+                log.info("cannot send to a chat: %s", exc.message)
+                return None
+            except NetworkError as again:
+                failure = again
+        log.warning("sending failed %d times (%s); giving up", SEND_ATTEMPTS, failure.message)
     return None
