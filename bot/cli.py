@@ -521,6 +521,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 def _accept(found: list, number: int) -> int:
     """``stats --accept N``: question N of the "to learn" table, added as an example."""
     from bot.campaign.learning import NotAccepted, accept
+    from bot.channels.screen import printable
     from bot.knowledge import default_knowledge_dir
 
     if not 1 <= number <= len(found):
@@ -530,9 +531,10 @@ def _accept(found: list, number: int) -> int:
     try:
         path = accept(default_knowledge_dir(), item.intent, item.phrasing)
     except NotAccepted as exc:
-        print(f"asem-bot stats: not added: {exc}", file=sys.stderr)
+        print(printable(f"asem-bot stats: not added: {exc}"), file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"Added '{item.phrasing}' to {path} as an example of {item.intent}.")
+    # the phrasing is what someone typed: shown printable, as every logged text is
+    print(printable(f"Added '{item.phrasing}' to {path} as an example of {item.intent}."))
     print("A running bot takes it in with /reload.")
     return EXIT_OK
 
