@@ -157,3 +157,18 @@ async def test_a_chat_that_asks_fast_gets_every_answer_without_a_429(
     assert fake_api.flood_429_count == 0
     texts = [m["text"] for m in fake_api.sent_messages(ALICE)]
     assert [f"ASEM{n}" in text for n, text in enumerate(texts, start=1)] == [True] * 8
+
+
+async def test_slow_sends_do_not_bunch_up_into_a_429(
+    fake_api: FakeBotApi, start_bot: StartBot
+) -> None:
+    """The first answers spend 0.8 s on the way (a new connection, a slow network) and the
+    next one does not: Telegram sees it close behind them. The pace counts a send when its
+    answer comes back, so the gap Telegram sees is still a full one."""
+    fake_api.flood_control = True
+    async with start_bot():
+        fake_api.arrive_late("sendMessage", 0.8, count=3)
+        for n in range(1, 6):
+            fake_api.send_text(ALICE, f"Where was ASEM{n} held?")
+        await delivered(fake_api, ALICE, 5, timeout=20)
+    assert fake_api.flood_429_count == 0

@@ -619,6 +619,7 @@ class _Fault:
     delay: float = 0.0
     deliver: bool = True
     reset: bool = False  # drop the connection without an answer (not carried out)
+    on_the_way: float = 0.0  # seconds before the call is carried out (a slow network)
 
 
 @dataclass
@@ -939,6 +940,8 @@ class FakeBotApi:
             return *self._finish(name, params, error), 0.0
         if fault is not None and not fault.deliver:  # lost on the way: nothing happens
             return *self._finish(name, params, ApiError(502, "Bad Gateway")), fault.delay
+        if fault is not None and fault.on_the_way > 0:
+            self._stopped.wait(fault.on_the_way)  # arrives late; stop() cuts the wait short
         # Carried out (and recorded) now; a delay only holds back the answer.
         return *self._run(name, params), fault.delay if fault else 0.0
 
@@ -1010,6 +1013,13 @@ class FakeBotApi:
         nothing happens and the late answer is 502 Bad Gateway.
         """
         fault = _Fault(delay=seconds, deliver=deliver)
+        with self._cond:
+            self._faults[method.lower()].extend(copy.copy(fault) for _ in range(count))
+
+    def arrive_late(self, method: str, seconds: float, *, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` spend ``seconds`` on the way: they are
+        carried out (and flood-checked) that much after they were sent, then answered."""
+        fault = _Fault(on_the_way=seconds)
         with self._cond:
             self._faults[method.lower()].extend(copy.copy(fault) for _ in range(count))
 

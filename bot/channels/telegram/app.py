@@ -34,7 +34,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
-from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
@@ -284,7 +283,8 @@ def telegram_pace() -> AIORateLimiter:
     20 a minute per group almost 40 into one minute. A bucket of 1 draining 29 times a second
     keeps every second at 30 or fewer; a bucket of 5 draining one every 4 seconds keeps every
     minute of a group at 20; per chat, :class:`TelegramPace` adds a bucket of 3 draining one
-    every 1.1 seconds (Telegram: about one message a second in a chat, short bursts allowed).
+    every 1.1 seconds (Telegram: about one message a second in a chat, short bursts allowed),
+    counted when each send comes back (:class:`ChatPace`).
     A 429 that still comes is waited out and retried.
 
     A chat or group that waits for its turn gives up its processing slot meanwhile
@@ -304,8 +304,52 @@ CHAT_INTERVAL = 1.1  # seconds per message in one chat after a burst
 CHATS_PACED = 10_000  # per-chat buckets kept (least recently used go first)
 
 
+class ChatPace:
+    """One chat's pace: a leaky bucket of :data:`CHAT_BURST` draining one send every
+    :data:`CHAT_INTERVAL` seconds, with the sends in the chat one at a time.
+
+    A send is counted when its answer comes back, not when it sets off. Telegram counts it
+    when it arrives, which is somewhere in between, so the gaps Telegram sees are never
+    shorter than the pace, however long a request spends on the way (aiolimiter counts at
+    the start: a first send slowed by a new connection and a quick second one could arrive
+    closer together than the pace and earn a 429)."""
+
+    def __init__(self, burst: int = CHAT_BURST, interval: float = CHAT_INTERVAL) -> None:
+        self._burst = burst
+        self._interval = interval
+        self._level = 0.0
+        self._at = 0.0
+        self._lock = asyncio.Lock()
+
+    def _level_at(self, now: float) -> float:
+        return max(0.0, self._level - (now - self._at) / self._interval)
+
+    def has_capacity(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return not self._lock.locked() and self._level_at(now) + 1 <= self._burst
+
+    async def acquire(self) -> None:
+        """Wait for the chat's turn; :meth:`release` must follow (after the send)."""
+        await self._lock.acquire()
+        try:
+            loop = asyncio.get_running_loop()
+            while (wait := (self._level_at(loop.time()) + 1 - self._burst) * self._interval) > 0:
+                await asyncio.sleep(wait)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self) -> None:
+        """The send is back (or failed): count it now and let the chat's next one wait."""
+        now = asyncio.get_running_loop().time()
+        self._level = self._level_at(now) + 1
+        self._at = now
+        self._lock.release()
+
+
 class _WaitWithoutSlot:
-    """A chat's or a group's AsyncLimiter; waiting for it releases the update's slot."""
+    """A chat's :class:`ChatPace` or a group's AsyncLimiter; waiting for it releases the
+    update's slot (the send itself happens with a slot held again)."""
 
     def __init__(self, limiter: Any) -> None:
         self._limiter = limiter
@@ -319,7 +363,9 @@ class _WaitWithoutSlot:
             await self._limiter.acquire()
 
     async def __aexit__(self, *exc_info: object) -> None:
-        return None
+        release = getattr(self._limiter, "release", None)  # AsyncLimiter has none
+        if release is not None:
+            release()
 
 
 class _Slot:
@@ -371,16 +417,16 @@ class TelegramPace(AIORateLimiter):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._chats: OrderedDict[object, AsyncLimiter] = OrderedDict()
+        self._chats: OrderedDict[object, ChatPace] = OrderedDict()
 
     def _get_group_limiter(self, group_id: str | int | bool) -> Any:
         """A group's limiter, waited for outside the processing slots (:class:`_Slot`)."""
         return _WaitWithoutSlot(super()._get_group_limiter(group_id))
 
-    def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
+    def _chat_limiter(self, chat_id: object) -> ChatPace:
         limiter = self._chats.get(chat_id)
         if limiter is None:
-            limiter = self._chats[chat_id] = AsyncLimiter(CHAT_BURST, CHAT_BURST * CHAT_INTERVAL)
+            limiter = self._chats[chat_id] = ChatPace()
             if len(self._chats) > CHATS_PACED:
                 self._chats.popitem(last=False)
         self._chats.move_to_end(chat_id)
